@@ -55,6 +55,9 @@ const codeByName: Record<string, ApiErrorCode> = {
   JobConflictError: 'conflict',
   ConflictError: 'conflict',
   ImportError: 'invalid_input',
+  InvalidQueryError: 'invalid_input',
+  NoParametersError: 'invalid_input',
+  PngFormatError: 'invalid_input',
   PullError: 'unavailable',
   InferenceCrashedError: 'unavailable',
 };

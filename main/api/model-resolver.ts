@@ -4,7 +4,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenerationRequest } from '../contract/generation.ts';
-import type { ResolvedModels } from '../inference/protocol.ts';
+import type { ResolvedJobModels } from '../jobs/generation-runner.ts';
 import { ApiFailure } from './errors.ts';
 
 const REQUIRED = ['unet/model.onnx', 'text_encoder/model.onnx', 'vae_decoder/model.onnx'];
@@ -25,7 +25,7 @@ function safeId(id: string, what: string): string {
   return id;
 }
 
-export function resolveModelsIn(modelsDir: string, request: GenerationRequest): ResolvedModels {
+export function resolveModelsIn(modelsDir: string, request: GenerationRequest): ResolvedJobModels {
   const baseDir = join(modelsDir, safeId(request.baseModelId, 'base model'));
   if (!isPipelineFolder(baseDir)) {
     throw new ApiFailure(
@@ -47,5 +47,10 @@ export function resolveModelsIn(modelsDir: string, request: GenerationRequest): 
     }
     loraPath = realpathSync(loraPath);
   }
-  return { baseDir: realpathSync(baseDir), loraPath };
+  return {
+    baseDir: realpathSync(baseDir),
+    loraPath,
+    baseModel: { id: request.baseModelId, name: request.baseModelId },
+    lora: request.lora ? { id: request.lora.id, name: request.lora.id } : null,
+  };
 }

@@ -5,12 +5,16 @@ import { mkdirSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import type { Handlers } from '../contract/api.ts';
 import { createGenerationRunner } from '../jobs/generation-runner.ts';
-import { JobQueue } from '../jobs/queue.ts';
+import type { GenerationRequest } from '../contract/generation.ts';
+import { enqueueAndWait, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
+import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
 import type { ProcessHost } from '../inference/process-host.ts';
 import { defaultWorkerEntry } from '../inference/process-host.ts';
 import { InferenceSupervisor } from '../inference/supervisor.ts';
+import { openHistory, type HistoryStore } from '../history/index.ts';
 import { ApiFailure } from './errors.ts';
 import { EventBus } from './events.ts';
+import { historyHandlers } from './history-handlers.ts';
 import { jobHandlers } from './job-handlers.ts';
 import { resolveModelsIn } from './model-resolver.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -30,6 +34,9 @@ export interface Studio {
   readonly events: EventBus;
   readonly queue: JobQueue;
   readonly supervisor: InferenceSupervisor;
+  readonly history: HistoryStore;
+  /** Queues requests (origin 'a1111' for the compatible API) and resolves with their saved images. */
+  enqueueAndWait(requests: GenerationRequest[], origin: JobOrigin, signal?: AbortSignal): Promise<FinishedJobs>;
   /** Cancels what runs, stops the inference process. */
   close(): Promise<void>;
 }
@@ -40,20 +47,22 @@ const unavailable = (what: string) => async (): Promise<never> => {
   throw new ApiFailure('unavailable', `${what} is not available in this build yet`);
 };
 
-export function createStudio(options: StudioOptions): Studio {
+export async function openStudio(options: StudioOptions): Promise<Studio> {
   const { dataDir, modelsDir } = options;
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(modelsDir, { recursive: true });
   const events = new EventBus();
   const settings = new SettingsStore(dataDir);
+  const history = await openHistory({ dataDir });
   const supervisor = new InferenceSupervisor({ host: options.host, entry: options.workerEntry ?? defaultWorkerEntry() });
   supervisor.on('status', (status) => events.emit('inference.status', status));
 
   const runner = createGenerationRunner({
     supervisor,
     resolveModels: async (request) => resolveModelsIn(modelsDir, request),
+    history,
     provider: () => settings.get().provider,
-    saveImage: unavailable('the history'),
+    onSaved: (item) => events.emit('history.added', item),
   });
   const queue = new JobQueue(runner);
   queue.on('updated', (job) => events.emit('job.updated', job));
@@ -70,13 +79,7 @@ export function createStudio(options: StudioOptions): Studio {
     'settings.get': async () => settings.get(),
     'settings.set': async (patch) => settings.set(patch),
     ...jobHandlers(queue),
-    'history.list': unavailable('the history'),
-    'history.get': unavailable('the history'),
-    'history.setFavourite': unavailable('the history'),
-    'history.delete': unavailable('the history'),
-    'history.undoDelete': unavailable('the history'),
-    'history.reuse': unavailable('the history'),
-    'history.readPngParameters': unavailable('the history'),
+    ...historyHandlers(history, events),
     'export.start': unavailable('export'),
     'export.cancel': unavailable('export'),
     'models.list': unavailable('the model library'),
@@ -99,10 +102,14 @@ export function createStudio(options: StudioOptions): Studio {
     events,
     queue,
     supervisor,
+    history,
+    enqueueAndWait: (requests, origin, signal) => enqueueAndWait(queue, history, requests, origin, signal),
     close: async () => {
       queue.pause();
       queue.cancelAll();
       await supervisor.stop();
+      await queue.idle();
+      history.close();
     },
   };
 }

@@ -2,6 +2,7 @@
 // parsed and checked: the server refuses to listen beyond loopback without a token.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveDataFolder } from '../data-folder.ts';
 
 export interface ServeOptions {
   dataDir: string;
@@ -13,7 +14,7 @@ export interface ServeOptions {
 }
 
 export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port P] [--models DIR] [--host H --token T]
-  --data DIR     data folder (history, images, settings); or set YOSO_STUDIO_DATA
+  --data DIR     data folder (history, images, settings); default YOSO_STUDIO_DATA, else the app's
   --port P       port on the host (default 7860; 0 picks a free one)
   --models DIR   models folder (default <data>/models); a symlink in it to a model folder works too
   --host H       listen on H instead of 127.0.0.1 (requires --token)
@@ -44,8 +45,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const data = values.data ?? env.YOSO_STUDIO_DATA;
-  if (!data) throw new UsageError('missing --data DIR (or YOSO_STUDIO_DATA): the folder that keeps your history and images');
+  // Same precedence as the app: --data, then YOSO_STUDIO_DATA, then the app's own folder.
+  const dataDir = values.data !== undefined ? resolve(values.data) : resolveDataFolder({ argv: [], env }).path;
   const port = values.port === undefined ? 7860 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a port number (0-65535)`);
   const host = values.host ?? '127.0.0.1';
@@ -54,7 +55,6 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
     throw new UsageError(`--host ${host} makes the server reachable from other machines: give --token T too (a long random secret)`);
   }
   if (token !== null && token.length < 16) throw new UsageError('--token must be at least 16 characters');
-  const dataDir = resolve(data);
   return {
     dataDir,
     modelsDir: resolve(values.models ?? resolve(dataDir, 'models')),

@@ -1,6 +1,6 @@
 // `npm run serve`: the studio's API, events, images and UI over HTTP for any browser.
 import { fileURLToPath } from 'node:url';
-import { createStudio } from '../api/studio.ts';
+import { openStudio } from '../api/studio.ts';
 import { NodeProcessHost } from '../inference/node-process-host.ts';
 import { StudioServer } from '../server/http-server.ts';
 import { parseServeArgs, SERVE_USAGE, UsageError } from './serve-args.ts';
@@ -16,7 +16,7 @@ try {
   process.exit(2);
 }
 
-const studio = createStudio({ dataDir: options.dataDir, modelsDir: options.modelsDir, host: new NodeProcessHost() });
+const studio = await openStudio({ dataDir: options.dataDir, modelsDir: options.modelsDir, host: new NodeProcessHost() });
 const server = new StudioServer({ studio, rendererDir: options.rendererDir, access: { token: options.token } });
 const url = await server.listen(options.port, options.host);
 

@@ -23,8 +23,6 @@ export const ToWorker = z.discriminatedUnion('type', [
     models: ResolvedModels,
     /** Execution provider preference from the settings ('auto' lets the worker pick). */
     provider: z.string(),
-    /** tEXt chunks the worker writes into each PNG (the image keeps its parameters). */
-    pngText: z.record(z.string(), z.string()).default({}),
   }),
   z.object({ type: z.literal('cancel'), id: Id }),
   /** Drops cached sessions of a model folder (before the model library deletes it). */
@@ -51,9 +49,11 @@ export const FromWorker = z.discriminatedUnion('type', [
     id: Id,
     batchIndex: z.number().int().nonnegative(),
     seed: z.number().int().nonnegative(),
-    png: z.custom<Uint8Array>((value) => value instanceof Uint8Array, "png must be bytes"),
-    width: z.number().int(),
-    height: z.number().int(),
+    /** 8-bit pixels, row-major; the main side's history encodes the PNG with its metadata. */
+    pixels: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'pixels must be bytes'),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    channels: z.union([z.literal(3), z.literal(4)]),
     /** Provider and stage timings of the run that made it (the history row keeps them). */
     provider: z.string(),
     timingsMs: z.record(z.string(), z.number()),

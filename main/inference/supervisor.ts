@@ -96,7 +96,6 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
     request: GenerationRequest,
     models: ResolvedModels,
     provider: string,
-    pngText: Record<string, string>,
     callbacks: GenerateCallbacks = {},
   ): Promise<GenerateResult> {
     callbacks.signal?.throwIfAborted();
@@ -123,7 +122,7 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
       };
       entry.resolve = (result) => (cleanup(), resolve(result));
       entry.reject = (error) => (cleanup(), reject(error));
-      this.post({ type: 'generate', id, request, models, provider, pngText });
+      this.post({ type: 'generate', id, request, models, provider });
     });
   }
 
