@@ -1,5 +1,5 @@
 /// <reference types="vitest/config" />
-// Builds the renderer into dist/renderer (served by `npm run serve` over HTTP and by the Electron shell
+// Builds the renderer into renderer/dist (served by `npm run serve` over HTTP and by the Electron shell
 // through its app protocol) and runs the renderer's unit tests (vitest, happy-dom).
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
@@ -15,7 +15,7 @@ export default defineConfig({
   plugins: [svelte()],
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   build: {
-    outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     // No inline <script>/<style>: the page's CSP allows only 'self'.

@@ -1,6 +1,6 @@
 // The desktop transport: the preload's bridge over IPC, files through the yoso-file: protocol.
 import type { ApiClient, CommandName, CommandInput, CommandOutput, EventName, EventPayload } from '../../../main/contract/api.ts';
-import { FILE_PROTOCOL, type BridgeResult, type YosoBridge } from './bridge.ts';
+import { FILE_PROTOCOL, type BridgeResult, type YosoBridge } from '../../../main/contract/bridge.ts';
 import { ApiClientError } from './errors.ts';
 import { encodeRelativePath, parseEvent, parseOutput } from './validate.ts';
 

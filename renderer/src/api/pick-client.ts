@@ -1,6 +1,6 @@
 // The renderer picks its transport once, at start; nothing else knows which one it got.
 import type { ApiClient } from '../../../main/contract/api.ts';
-import { BRIDGE_KEY, type YosoBridge } from './bridge.ts';
+import { BRIDGE_KEY, type YosoBridge } from '../../../main/contract/bridge.ts';
 import { ElectronClient } from './electron-client.ts';
 import { HttpClient } from './http-client.ts';
 

@@ -1,6 +1,6 @@
 // The one object the Electron preload exposes on window (contextBridge), typed for both sides.
 // Answers come back as a result union so that the contract's error shape survives IPC intact.
-import type { ApiError, CommandName, EventName } from '../../../main/contract/api.ts';
+import type { ApiError, CommandName, EventName } from './api.ts';
 
 export type BridgeResult = { ok: true; value: unknown } | { ok: false; error: ApiError };
 
@@ -14,3 +14,10 @@ export interface YosoBridge {
 export const BRIDGE_KEY = 'yoso';
 export const FILE_PROTOCOL = 'yoso-file';
 export const APP_PROTOCOL = 'yoso-app';
+
+/** IPC channel names between the preload and the main process. */
+export const IPC = {
+  call: 'yoso:call',
+  event: 'yoso:event',
+  showItemInFolder: 'yoso:show-item-in-folder',
+} as const;
