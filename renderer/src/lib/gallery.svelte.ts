@@ -110,9 +110,10 @@ export class GalleryStore {
     return this.refresh();
   }
 
-  async toggleFavourite(item: HistoryItem): Promise<void> {
+  async toggleFavourite(item: HistoryItem): Promise<HistoryItem> {
     const updated = await this.#api.call('history.setFavourite', { id: item.id, favourite: !item.favourite });
     this.#replace(updated);
+    return updated;
   }
 
   async delete(ids: string[]): Promise<void> {

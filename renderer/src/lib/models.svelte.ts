@@ -14,9 +14,12 @@ export class ModelsStore {
 
   readonly #api: ApiClient;
   readonly #stop: () => void;
+  readonly #onLoaded: () => void;
 
-  constructor(api: ApiClient) {
+  /** `onLoaded` runs after every successful load (the form picks a model once one exists). */
+  constructor(api: ApiClient, onLoaded: () => void = () => {}) {
     this.#api = api;
+    this.#onLoaded = onLoaded;
     this.#stop = api.on('download.updated', (d) => {
       this.downloads[d.catalogId] = d;
       if (d.state === 'done') void this.load();
@@ -32,6 +35,8 @@ export class ModelsStore {
       this.installed = installed;
       this.catalog = catalog;
       this.loadError = null;
+      this.loaded = true;
+      this.#onLoaded();
     } catch (error) {
       this.installed = [];
       this.loadError = error instanceof Error ? error.message : String(error);

@@ -45,7 +45,7 @@ export class Studio {
     this.form = new GenerateForm(options.random);
     this.jobs = new JobsStore(api);
     this.gallery = new GalleryStore(api, options.gallery);
-    this.models = new ModelsStore(api);
+    this.models = new ModelsStore(api, () => this.#pickDefaultModels());
     this.toasts = new Toasts(options.setTimer);
     // The newest image becomes the big one: what the user just asked for appears by itself.
     api.on('history.added', (item) => (this.current = item));
@@ -72,7 +72,6 @@ export class Studio {
       return;
     }
     await Promise.all([this.models.load(), this.gallery.refresh().catch((e) => this.toasts.error(errorMessage(e))), this.jobs.load().catch(() => {})]);
-    this.#pickDefaultModels();
     this.current ??= this.gallery.items[0] ?? null;
     this.started = true;
   }
@@ -148,6 +147,15 @@ export class Studio {
         },
       },
     });
+  }
+
+  async toggleFavourite(item: HistoryItem): Promise<void> {
+    try {
+      const updated = await this.gallery.toggleFavourite(item);
+      if (this.current?.id === updated.id) this.current = updated;
+    } catch (error) {
+      this.toasts.error(errorMessage(error));
+    }
   }
 
   async saveSettings(patch: Partial<Settings>): Promise<void> {
