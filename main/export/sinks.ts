@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { syncDirectory, writeFileAtomic } from '../history/atomic-file.ts';
+import { moveNoReplace, syncDirectory, writeFileAtomic } from '../history/atomic-file.ts';
 import { candidateName } from './file-names.ts';
 
 export interface ExportSink {
@@ -48,6 +48,41 @@ export function describeFsError(error: unknown, path: string): string {
   }
 }
 
+/**
+ * Creates `folder` (and parents), with an error that names the real cause: recursive mkdir reports
+ * ENOENT on a read-only file system and EEXIST when a parent is a file, so we look closer.
+ */
+export async function ensureFolder(folder: string): Promise<void> {
+  let existing = folder;
+  const missing: string[] = [];
+  for (;;) {
+    // ENOTDIR: some parent is a file; keep walking up to name it.
+    const stat = await fs.stat(existing).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : e));
+    if (stat instanceof Error) throw new ExportTargetError(describeFsError(stat, existing));
+    if (stat) {
+      if (!stat.isDirectory()) {
+        throw new ExportTargetError(
+          existing === folder
+            ? `${folder} is a file, not a folder; choose a folder`
+            : `${folder} cannot be created because ${existing} is a file, not a folder`,
+        );
+      }
+      break;
+    }
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  for (const dir of missing) {
+    try {
+      await fs.mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ExportTargetError(describeFsError(error, dir));
+    }
+  }
+}
+
 /** Names already given in this export, compared case-insensitively (for case-insensitive file systems). */
 class NameBook {
   private readonly used = new Set<string>();
@@ -63,15 +98,7 @@ class NameBook {
 }
 
 export async function openFolderSink(folder: string): Promise<ExportSink> {
-  try {
-    const stat = await fs.stat(folder).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-    if (stat && !stat.isDirectory()) throw new ExportTargetError(`${folder} is a file, not a folder; choose a folder`);
-    await fs.mkdir(folder, { recursive: true });
-    await fs.access(folder, fs.constants.W_OK);
-  } catch (error) {
-    if (error instanceof ExportTargetError) throw error;
-    throw new ExportTargetError(describeFsError(error, folder));
-  }
+  await ensureFolder(folder);
   const names = new NameBook();
   return {
     path: folder,
@@ -110,13 +137,9 @@ const MAX_BUFFERED = 16 * 1024 * 1024;
 
 export async function openZipSink(zipPath: string): Promise<ExportSink> {
   const dir = dirname(zipPath);
+  await ensureFolder(dir);
   const exists = await fs.lstat(zipPath).then(() => true, () => false);
   if (exists) throw new ExportTargetError(`${zipPath} already exists; choose another name (exports never overwrite)`);
-  try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw new ExportTargetError(describeFsError(error, dir));
-  }
   const partPath = join(dir, `.${basename(zipPath)}.part-${randomBytes(4).toString('hex')}`);
   let file;
   try {
@@ -161,12 +184,11 @@ export async function openZipSink(zipPath: string): Promise<ExportSink> {
         await handle.close();
       }
       try {
-        await fs.link(partPath, zipPath); // fails instead of replacing a zip that appeared meanwhile
+        await moveNoReplace(partPath, zipPath); // fails instead of replacing a zip that appeared meanwhile
       } catch (error) {
         await fs.rm(partPath, { force: true });
         throw new ExportTargetError(describeFsError(error, zipPath));
       }
-      await fs.rm(partPath, { force: true });
       await syncDirectory(dir);
     },
     async abort() {

@@ -19,9 +19,12 @@ export function makeRequest(overrides: Partial<GenerationRequest> = {}): Generat
 /** Random RGB pixels (deterministic per `seed`) so every image differs. */
 export function randomImage(width: number, height: number, seed: number, batchIndex = 0): GeneratedImage {
   const pixels = new Uint8Array(width * height * 3);
-  let s = seed * 2654435761 + 1;
+  let s = (Math.imul(seed, 2654435761) ^ 0x9e3779b9) >>> 0 || 1;
   for (let i = 0; i < pixels.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
+    // xorshift32: incompressible noise, so file sizes are realistic for a generated image
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     pixels[i] = s >>> 24;
   }
   return { pixels, width, height, channels: 3, batchIndex };
