@@ -1,0 +1,31 @@
+// Model names as A1111 clients send them: a checkpoint title ("name.safetensors [abcdef1234]"),
+// a model_name ("name"), a file name; LoRAs by file name without extension. We list our library
+// ids as titles and names, and accept any of those spellings back.
+import type { InstalledModel } from '../contract/api.ts';
+
+/** "dir/name.safetensors [abcdef1234]" → "name". */
+export function checkpointStem(name: string): string {
+  const withoutHash = name.replace(/\s*\[[0-9a-fA-F]{8,64}\]\s*$/, '');
+  const base = withoutHash.split(/[\\/]/).pop() ?? withoutHash;
+  return base.replace(/\.(safetensors|ckpt|pt|pth|bin|onnx)$/i, '').trim();
+}
+
+/** The installed model of `kind` that `name` means, exact spellings first, then ignoring case. */
+export function findModel(models: readonly InstalledModel[], kind: InstalledModel['kind'], name: string): InstalledModel | null {
+  const candidates = models.filter((m) => m.kind === kind);
+  const wanted = [name.trim(), checkpointStem(name)];
+  for (const key of wanted) {
+    const exact = candidates.find((m) => m.id === key || m.name === key);
+    if (exact) return exact;
+  }
+  for (const key of wanted.map((k) => k.toLowerCase())) {
+    const loose = candidates.find((m) => m.id.toLowerCase() === key || m.name.toLowerCase() === key);
+    if (loose) return loose;
+  }
+  return null;
+}
+
+export function namesOf(models: readonly InstalledModel[], kind: InstalledModel['kind']): string {
+  const ids = models.filter((m) => m.kind === kind).map((m) => m.id);
+  return ids.length > 0 ? ids.join(', ') : '(none installed)';
+}
