@@ -56,6 +56,9 @@ export class A1111ValidationError extends Error {
   }
 }
 
+/** The message integer fields are built with, so a string or 2.5 reads as pydantic's int error. */
+export const NOT_AN_INTEGER = 'value is not a valid integer';
+
 const typeNames: Record<string, { type: string; msg: string }> = {
   int: { type: 'type_error.integer', msg: 'value is not a valid integer' },
   number: { type: 'type_error.float', msg: 'value is not a valid float' },
@@ -77,6 +80,7 @@ export function toValidationIssues(issues: readonly z.core.$ZodIssue[], root: st
     switch (issue.code) {
       case 'invalid_type': {
         if (issue.input === undefined) return { loc, msg: 'field required', type: 'value_error.missing' };
+        if (issue.message === NOT_AN_INTEGER) return { loc, msg: NOT_AN_INTEGER, type: 'type_error.integer' };
         const known = typeNames[issue.expected] ?? { type: `type_error.${issue.expected}`, msg: issue.message };
         return { loc, msg: known.msg, type: known.type };
       }

@@ -26,6 +26,6 @@ export function findModel(models: readonly InstalledModel[], kind: InstalledMode
 }
 
 export function namesOf(models: readonly InstalledModel[], kind: InstalledModel['kind']): string {
-  const ids = models.filter((m) => m.kind === kind).map((m) => m.id);
+  const ids = models.filter((m) => m.kind === kind).map((m) => m.id).sort();
   return ids.length > 0 ? ids.join(', ') : '(none installed)';
 }

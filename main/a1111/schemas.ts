@@ -2,6 +2,7 @@
 // pydantic there: unknown fields are ignored, `null` means "use the default", numbers may arrive
 // as numeric strings. Our limits (YOSO's steps, sizes in multiples of 8) carry their reason.
 import { z } from 'zod';
+import { NOT_AN_INTEGER } from './errors.ts';
 
 /** pydantic v1 coerces "5" to 5; fields are Optional, so null is the default. */
 function numeric(value: unknown): unknown {
@@ -11,7 +12,7 @@ function numeric(value: unknown): unknown {
 }
 const nullIsDefault = (value: unknown) => (value === null ? undefined : value);
 
-const int = () => z.number().int();
+const int = () => z.number({ error: NOT_AN_INTEGER }).int({ error: NOT_AN_INTEGER });
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(numeric, schema.optional());
 const text = () => z.preprocess(nullIsDefault, z.string().max(10_000).optional());
 const flag = () => z.preprocess(nullIsDefault, z.boolean().optional());
