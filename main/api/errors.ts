@@ -40,6 +40,7 @@ export function toApiError(error: unknown): ApiError {
     return { code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) };
   }
   if (error instanceof Error) {
+    if (error.name === 'PullError') return { code: pullErrorCodes[(error as Error & { code: string }).code] ?? 'unavailable', message: error.message };
     const code = codeByName[error.name] ?? codeByErrnoCode(error) ?? 'internal';
     return { code, message: error.message };
   }
@@ -58,7 +59,6 @@ const codeByName: Record<string, ApiErrorCode> = {
   InvalidQueryError: 'invalid_input',
   NoParametersError: 'invalid_input',
   PngFormatError: 'invalid_input',
-  PullError: 'unavailable',
   InferenceCrashedError: 'unavailable',
 };
 
@@ -68,3 +68,10 @@ function codeByErrnoCode(error: Error): ApiErrorCode | null {
   if (errno === 'ENOSPC') return 'unavailable';
   return null;
 }
+
+// The model library's PullError carries its own code (models/types.ts).
+const pullErrorCodes: Record<string, ApiErrorCode> = {
+  not_found: 'not_found',
+  invalid: 'invalid_input',
+  cancelled: 'conflict',
+};

@@ -16,7 +16,9 @@ import { ApiFailure } from './errors.ts';
 import { EventBus } from './events.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { jobHandlers } from './job-handlers.ts';
-import { resolveModelsIn } from './model-resolver.ts';
+import { ModelLibrary } from '../models/index.ts';
+import { modelHandlers } from './model-handlers.ts';
+import { ModelResolver } from './model-resolver.ts';
 import { SettingsStore } from './settings-store.ts';
 
 export interface StudioOptions {
@@ -35,6 +37,7 @@ export interface Studio {
   readonly queue: JobQueue;
   readonly supervisor: InferenceSupervisor;
   readonly history: HistoryStore;
+  readonly models: ModelLibrary;
   /** Queues requests (origin 'a1111' for the compatible API) and resolves with their saved images. */
   enqueueAndWait(requests: GenerationRequest[], origin: JobOrigin, signal?: AbortSignal): Promise<FinishedJobs>;
   /** Cancels what runs, stops the inference process. */
@@ -54,12 +57,14 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   const events = new EventBus();
   const settings = new SettingsStore(dataDir);
   const history = await openHistory({ dataDir });
+  const library = new ModelLibrary({ modelsDir });
+  const resolver = new ModelResolver(modelsDir, library);
   const supervisor = new InferenceSupervisor({ host: options.host, entry: options.workerEntry ?? defaultWorkerEntry() });
   supervisor.on('status', (status) => events.emit('inference.status', status));
 
   const runner = createGenerationRunner({
     supervisor,
-    resolveModels: async (request) => resolveModelsIn(modelsDir, request),
+    resolveModels: (request) => resolver.resolve(request),
     history,
     provider: () => settings.get().provider,
     onSaved: (item) => events.emit('history.added', item),
@@ -82,14 +87,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     ...historyHandlers(history, events),
     'export.start': unavailable('export'),
     'export.cancel': unavailable('export'),
-    'models.list': unavailable('the model library'),
-    'models.catalog': unavailable('the model library'),
-    'models.pull': unavailable('the model library'),
-    'models.pause': unavailable('the model library'),
-    'models.resume': unavailable('the model library'),
-    'models.cancelPull': unavailable('the model library'),
-    'models.import': unavailable('the model library'),
-    'models.remove': unavailable('the model library'),
+    ...modelHandlers(library, supervisor, events),
   };
 
   // Start the inference process now: its first generation should not pay for the start.
@@ -103,6 +101,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     queue,
     supervisor,
     history,
+    models: library,
     enqueueAndWait: (requests, origin, signal) => enqueueAndWait(queue, history, requests, origin, signal),
     close: async () => {
       queue.pause();

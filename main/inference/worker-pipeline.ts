@@ -25,4 +25,4 @@ export async function generate(
   throw new Error('the native-models pipeline is not merged into this build yet');
 }
 
-export function releaseModel(_baseDir: string): void {}
+export async function releaseModel(_baseDir: string): Promise<void> {}

@@ -40,8 +40,8 @@ onMessage((raw) => {
     return;
   }
   if (message.type === 'release') {
-    chain = chain.then(() => {
-      releaseModel(message.baseDir);
+    chain = chain.then(async () => {
+      await releaseModel(message.baseDir);
       send({ type: 'released', baseDir: message.baseDir });
     });
     return;

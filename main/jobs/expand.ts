@@ -17,7 +17,7 @@ export function expandRequests(request: GenerationRequest, count: number, prompt
   for (const prompt of list) {
     for (let i = 0; i < count; i++) {
       const seed = request.seed + i * request.batchSize;
-      if (seed + request.batchSize - 1 > MAX_SEED) {
+      if (seed > MAX_SEED - (request.batchSize - 1)) {
         throw new RangeError(`seed ${request.seed} with batch count ${count} goes past the largest seed ${MAX_SEED}; pick a smaller seed`);
       }
       requests.push({ ...request, prompt, seed });
