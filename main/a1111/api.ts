@@ -10,7 +10,7 @@ import { checkBasicAuth, type ApiCredentials } from './auth.ts';
 import { A1111HttpError, A1111ValidationError, toValidationIssues } from './errors.ts';
 import { BODY_LIMITS, readJson, sendError, sendJson } from './http.ts';
 import { buildInfo, echoParameters } from './info.ts';
-import { findModel, namesOf } from './model-names.ts';
+import { a1111Name, findModel, namesOf } from './model-names.ts';
 import { readPngInfo } from './png-info.ts';
 import { ProgressTracker, type QueueView } from './progress.ts';
 import { SAMPLERS } from './samplers.ts';
@@ -114,7 +114,7 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
     const models = await deps.listModels();
     return models
       .filter((m) => m.kind === 'lora')
-      .map((m) => ({ name: m.id, alias: m.id, path: join(deps.modelsDir, m.path), metadata: {} }));
+      .map((m) => ({ name: a1111Name(m), alias: a1111Name(m), path: join(deps.modelsDir, m.path), metadata: {} }));
   }
 
   async function getOptions(): Promise<Record<string, unknown>> {

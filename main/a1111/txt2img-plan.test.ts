@@ -127,3 +127,10 @@ test('validation errors read like FastAPI/pydantic 1 and say why', () => {
   const [prompt] = validationIssues({ prompt: 12 });
   assert.deepEqual(prompt, { loc: ['body', 'prompt'], msg: 'str type expected', type: 'type_error.str' });
 });
+
+test('a library LoRA answers to its file name, as A1111 lists it', () => {
+  const yoso: InstalledModel = { ...model('yoso-sd15-lora', 'lora'), path: 'yoso-sd15-lora/yoso_lora.safetensors' };
+  const ctx = { ...context, models: [model('tiny', 'base'), yoso] };
+  assert.deepEqual(plan({ prompt: 'x <lora:yoso_lora:0.5>' }, ctx).request.lora, { id: 'yoso-sd15-lora', scale: 0.5 });
+  assert.deepEqual(plan({ prompt: 'x <lora:yoso-sd15-lora:1>' }, ctx).request.lora, { id: 'yoso-sd15-lora', scale: 1 });
+});
