@@ -10,16 +10,9 @@ export interface BenchSetting {
   batchSize: number;
 }
 
-export interface BenchFigures extends BenchSetting {
+/** Stage timings are medians over the runs (unetMs: the median of each call, in step order). */
+export interface BenchFigures extends BenchSetting, StageTimings {
   runs: number;
-  textMs: number;
-  /** Median of each UNet call, in step order. */
-  unetMs: number[];
-  schedulerMs: number;
-  vaeMs: number;
-  pngMs: number;
-  totalMs: number;
-  ortMs: number;
   perImageMs: number;
   /** Sum of end-to-end times ÷ sum of time inside onnxruntime, over all measured runs. */
   overhead: number;
