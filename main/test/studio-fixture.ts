@@ -30,6 +30,8 @@ export async function startTestStudio(options: { http?: boolean; token?: string 
   mkdirSync(modelsDir, { recursive: true });
   symlinkSync(TINY_SD15(), join(modelsDir, TINY_MODEL_ID), 'dir');
   const studio = await openStudio({ dataDir, modelsDir, host: new NodeProcessHost() });
+  // No GPU here: 'auto' would try CUDA first on Linux and log its failure on every load.
+  await studio.handlers['settings.set']({ provider: 'cpu' });
   let server: StudioServer | null = null;
   let url: URL | null = null;
   if (options.http) {
