@@ -17,7 +17,11 @@ test.beforeAll(async () => {
 });
 
 test.afterEach(async ({}, testInfo) => {
-  if (testInfo.status !== testInfo.expectedStatus) console.log(`serve output:\n${serve?.log()}`);
+  if (testInfo.status === testInfo.expectedStatus || !serve) return;
+  const jobs = await fetch(`${serve.url}/api/jobs.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    .then((r) => r.text())
+    .catch((e: Error) => e.message);
+  console.log(`serve output:\n${serve.log()}\njobs: ${jobs.slice(0, 2000)}`);
 });
 
 test.afterAll(async () => {

@@ -4,6 +4,6 @@ import { pickClient } from './api/pick-client.ts';
 import { Studio } from './lib/studio.svelte.ts';
 import './styles.css';
 
-const studio = new Studio(pickClient());
+const studio = new Studio(pickClient(), { storage: localStorage });
 mount(App, { target: document.getElementById('app')!, props: { studio } });
 void studio.start();

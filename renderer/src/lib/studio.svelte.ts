@@ -3,6 +3,7 @@ import type { ApiClient, CommandOutput, ExportReport, HistoryItem, Settings } fr
 import { errorMessage } from '../api/errors.ts';
 import { GalleryStore, type GalleryOptions } from './gallery.svelte.ts';
 import { GenerateForm } from './generate-form.svelte.ts';
+import { persistForm, restoreForm } from './form-persistence.svelte.ts';
 import { JobsStore } from './jobs.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
 import { classifyDrop, fileToBase64 } from './png-drop.ts';
@@ -13,6 +14,8 @@ export type AppInfo = CommandOutput<'app.info'>;
 
 export interface StudioOptions {
   random?: () => number;
+  /** Where the Generate form is kept between sessions (localStorage in the app). */
+  storage?: Pick<Storage, 'getItem' | 'setItem'>;
   gallery?: GalleryOptions;
   setTimer?: (fn: () => void, ms: number) => unknown;
 }
@@ -34,6 +37,8 @@ export class Studio {
   readonly gallery: GalleryStore;
   readonly models: ModelsStore;
   readonly toasts: Toasts;
+  /** The LoRA default is chosen once; after that "None" stays the user's choice. */
+  #loraChosen = false;
 
   /** No base model installed: the Create view becomes the first-run guide. */
   get needsModels(): boolean {
@@ -47,6 +52,10 @@ export class Studio {
     this.gallery = new GalleryStore(api, options.gallery);
     this.models = new ModelsStore(api, () => this.#pickDefaultModels());
     this.toasts = new Toasts(options.setTimer);
+    if (options.storage) {
+      this.#loraChosen = restoreForm(this.form, options.storage);
+      persistForm(this.form, options.storage);
+    }
     // The newest image becomes the big one: what the user just asked for appears by itself.
     api.on('history.added', (item) => (this.current = item));
     api.on('inference.status', (status) => {
@@ -167,7 +176,8 @@ export class Studio {
     }
   }
 
-  async startExport(target: { ids?: string[]; to: string; nameTemplate: string; stripMetadata: boolean }): Promise<string | null> {
+  /** Starts an export; the dialog follows it through `exports[exportId]`, or shows the error. */
+  async startExport(target: { ids?: string[]; to: string; nameTemplate: string; stripMetadata: boolean }): Promise<{ exportId: string } | { error: string }> {
     try {
       const selection = target.ids?.length ? { ids: target.ids } : { query: this.gallery.query };
       const { exportId } = await this.api.call('export.start', {
@@ -176,10 +186,9 @@ export class Studio {
         nameTemplate: target.nameTemplate,
         stripMetadata: target.stripMetadata,
       });
-      return exportId;
+      return { exportId };
     } catch (error) {
-      this.toasts.error(errorMessage(error));
-      return null;
+      return { error: errorMessage(error) };
     }
   }
 
@@ -189,8 +198,12 @@ export class Studio {
     if (!this.form.baseModelId || !this.models.byId(this.form.baseModelId)) {
       this.form.baseModelId = bases.find((m) => m.id === preferred)?.id ?? bases[0]?.id ?? '';
     }
+    if (this.#loraChosen) return;
     const lora = this.models.byId(this.settings?.defaultLoraId) ?? this.models.loras[0];
-    if (this.form.loraId === null && lora?.kind === 'lora') this.form.loraId = lora.id;
+    if (lora?.kind === 'lora') {
+      this.form.loraId = lora.id;
+      this.#loraChosen = true;
+    }
   }
 
   /** A reused request may name a model that is no longer installed: fall back, and say so. */

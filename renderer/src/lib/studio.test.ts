@@ -75,3 +75,14 @@ describe('Studio', () => {
     expect(studio.toasts.list.some((t) => t.kind === 'error' && /gone/.test(t.message))).toBe(true);
   });
 });
+
+describe('Studio LoRA default', () => {
+  it('picks the LoRA once, and keeps "None" when the user chose it', async () => {
+    const { studio } = studioWith([modelFactory({ id: 'dream' }), modelFactory({ id: 'yoso', kind: 'lora' })]);
+    await studio.start();
+    expect(studio.form.loraId).toBe('yoso');
+    studio.form.loraId = null;
+    await studio.models.load();
+    expect(studio.form.loraId).toBeNull();
+  });
+});
