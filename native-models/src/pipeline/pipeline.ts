@@ -43,6 +43,8 @@ export interface GeneratedImage {
 
 export interface StageTimings {
   textMs: number;
+  /** Drawing the initial latents (torch-exact randn). */
+  noiseMs: number;
   /** Wall time of each UNet call (one per step). */
   unetMs: number[];
   /** LCM updates and noise draws between UNet calls. */
@@ -193,10 +195,12 @@ export class StableDiffusionPipeline {
     const perImage = [LATENT_CHANNELS, latentH, latentW];
     const latentShape = [batch, ...perImage];
     const latentSize = latentShape.reduce((a, b) => a * b, 1);
+    const noiseStart = performance.now();
     const noise = new NoiseSource(req.seed, batch, req.sharedNoise);
     const initial = noise.draw(perImage);
     if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < initial.length; i++) initial[i] = f32(initial[i]! * scheduler.initNoiseSigma);
     let latents = initial;
+    const noiseMs = performance.now() - noiseStart;
 
     const plan = scheduler.plan(req.steps);
     const unetMs: number[] = [];
@@ -268,7 +272,7 @@ export class StableDiffusionPipeline {
       latents: { shape: latentShape, initial, final: latents },
       timesteps: plan.map((s) => s.timestep),
       provider: unet.provider,
-      timings: { textMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
+      timings: { textMs, noiseMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
     };
   }
 }
