@@ -28,7 +28,11 @@ test.afterAll(async () => {
   await serve?.stop();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENS, `${name}.png`) });
+/** Screenshots for the README: transient toasts are dismissed first so each screen shows itself. */
+async function shot(page: Page, name: string): Promise<void> {
+  for (const dismiss of await page.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click().catch(() => {});
+  await page.screenshot({ path: join(SCREENS, `${name}.png`) });
+}
 
 async function generateAndWait(page: Page, previousSrc: string | null): Promise<string> {
   await page.keyboard.press('Control+Enter');
@@ -121,9 +125,9 @@ test('first run, generate, reload, change model and strength, search, export, de
     await page.getByRole('button', { name: 'Export…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Export' });
     await dialog.getByLabel(/^Destination/).fill(zipPath);
-    await shot(page, 'export');
     await dialog.getByRole('button', { name: 'Export', exact: true }).click();
     await expect(dialog.getByText(/Exported 5 images/)).toBeVisible();
+    await shot(page, 'export');
     const entries = await zipEntries(zipPath);
     const pngs = entries.filter((e) => e.name.endsWith('.png'));
     expect(pngs).toHaveLength(5);
