@@ -25,6 +25,7 @@ export default defineConfig({
   use: {
     viewport: { width: 1360, height: 860 },
     colorScheme: 'dark',
+    actionTimeout: 30_000,
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },

@@ -30,7 +30,7 @@ test.afterAll(async () => {
 
 /** Screenshots for the README: transient toasts are dismissed first so each screen shows itself. */
 async function shot(page: Page, name: string): Promise<void> {
-  for (const dismiss of await page.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click().catch(() => {});
+  await page.evaluate(() => document.querySelectorAll<HTMLButtonElement>('.toast button[aria-label="Dismiss"]').forEach((b) => b.click()));
   await page.screenshot({ path: join(SCREENS, `${name}.png`) });
 }
 
@@ -144,6 +144,25 @@ test('first run, generate, reload, change model and strength, search, export, de
     await page.getByRole('button', { name: 'Undo' }).click();
     await expect(page.getByText('5 images', { exact: true })).toBeVisible();
     await expect(page.getByRole('button', { name: /a blue whale under the sea/ })).toBeVisible();
+  });
+
+  await test.step('drop a PNG on the window: its parameters fill the form', async () => {
+    const whale = page.getByRole('button', { name: /a blue whale under the sea/ });
+    await whale.click();
+    const src = await page.getByLabel('Selection').locator('img.preview').getAttribute('src');
+    await page.getByRole('button', { name: /^Create/ }).click();
+    await page.getByLabel('Prompt', { exact: true }).fill('something else');
+    await page.getByLabel('Seed', { exact: true }).fill('7');
+    // A user drags the file from their file manager: the same bytes, as a File in a drop event.
+    await page.evaluate(async (url) => {
+      const bytes = await (await fetch(url!)).arrayBuffer();
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'whale.png', { type: 'image/png' }));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, src);
+    await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a blue whale under the sea');
+    await expect(page.getByLabel('Seed', { exact: true })).toHaveValue('1234');
+    await expect(page.getByLabel('Base model', { exact: true })).toHaveValue(BASE_B);
   });
 
   await test.step('queue, models and settings screens', async () => {
