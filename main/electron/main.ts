@@ -10,7 +10,7 @@ import { resolveDataFolder } from '../data-folder.ts';
 import { ElectronProcessHost } from '../inference/electron-process-host.ts';
 import { registerIpc } from './ipc.ts';
 import { handleProtocols, registerSchemes } from './protocols.ts';
-import { createMainWindow, denyAllPermissions } from './window.ts';
+import { createMainWindow, denyOtherPermissions } from './window.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const appRoot = join(here, '..', '..');
@@ -22,7 +22,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   const dataDir = resolveDataFolder({ argv: process.argv.slice(1), electronUserData: app.getPath('userData') }).path;
   const modelsDir = process.env.YOSO_STUDIO_MODELS ?? join(dataDir, 'models');
-  denyAllPermissions();
+  denyOtherPermissions();
   handleProtocols(join(appRoot, 'renderer', 'dist'), dataDir);
   const studio = await openStudio({
     dataDir,

@@ -1,5 +1,5 @@
 // The one window, locked down: context isolation, sandbox, no Node; no navigation away from the
-// app, no new windows, no permissions (camera, notifications…) granted.
+// app, no new windows, no permissions (camera, notifications…) beyond writing to the clipboard.
 import { BrowserWindow, session, shell } from 'electron';
 import { APP_PROTOCOL } from '../contract/bridge.ts';
 
@@ -38,7 +38,10 @@ export function createMainWindow(preloadPath: string): BrowserWindow {
   return window;
 }
 
-export function denyAllPermissions(): void {
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+/** "Copy image" writes a PNG to the clipboard; every other permission is refused. */
+const ALLOWED_PERMISSIONS = new Set(['clipboard-sanitized-write']);
+
+export function denyOtherPermissions(): void {
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(ALLOWED_PERMISSIONS.has(permission)));
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => ALLOWED_PERMISSIONS.has(permission));
 }
