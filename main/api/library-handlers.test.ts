@@ -14,7 +14,7 @@ describe('library handlers', () => {
   const events: AnyEvent[] = [];
   let ids: string[];
   before(async () => {
-    t = await startTestStudio();
+    t = await startTestStudio({ lora: true });
     t.studio.events.subscribe((e) => events.push(e));
     const pixels = new Uint8Array(64 * 64 * 3).fill(128);
     const saved = await t.studio.history.saveGeneration({
