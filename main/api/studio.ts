@@ -11,6 +11,7 @@ import { enqueueAndWait, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
 import { createGenerationRunner } from '../jobs/generation-runner.ts';
 import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
 import { ModelLibrary } from '../models/index.ts';
+import { appHandlers } from './app-handlers.ts';
 import { EventBus } from './events.ts';
 import { exportHandlers } from './export-handlers.ts';
 import { historyHandlers } from './history-handlers.ts';
@@ -77,16 +78,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   queue.on('updated', (job) => events.emit('job.updated', job));
 
   const handlers: Handlers = {
-    'app.info': async () => ({
-      version,
-      dataDir,
-      modelsDir,
-      platform: process.platform,
-      providers: ['auto', ...(['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const).filter((p) => supervisor.providers.includes(p))],
-      inference: supervisor.status(),
-    }),
-    'settings.get': async () => settings.get(),
-    'settings.set': async (patch) => settings.set(patch),
+    ...appHandlers({ version, dataDir, modelsDir }, supervisor, settings),
     ...jobHandlers(queue),
     ...historyHandlers(history, events),
     ...exportHandlers(history, events),
