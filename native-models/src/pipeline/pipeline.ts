@@ -215,6 +215,7 @@ export class StableDiffusionPipeline {
     const batch = req.batchSize;
     const cfg = req.guidance > 1;
     let ortMs = 0;
+    checkSampleShape(unet.sampleShape, [cfg ? 2 * batch : batch, LATENT_CHANNELS, req.height / VAE_SCALE, req.width / VAE_SCALE]);
     signal?.throwIfAborted();
 
     // Text: one encoder row per distinct prompt; the UNet batch repeats them (uncond rows first).
@@ -322,6 +323,18 @@ export class StableDiffusionPipeline {
       provider: unet.provider,
       timings: { textMs, noiseMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
     };
+  }
+}
+
+/** A UNet exported with fixed axes takes only that batch and size; say so before any work is done. */
+function checkSampleShape(declared: ReadonlyArray<number | string> | undefined, wanted: number[]): void {
+  if (!declared) return;
+  const clash = declared.some((d, axis) => typeof d === 'number' && d !== wanted[axis]);
+  if (clash) {
+    throw new RangeError(
+      `this UNet was exported for samples of shape [${declared.join(', ')}] only; ${wanted[3]! * VAE_SCALE}x${wanted[2]! * VAE_SCALE} ` +
+        `needs [${wanted.join(', ')}] (batch doubles with guidance > 1); pick the size the model was exported for`,
+    );
   }
 }
 
