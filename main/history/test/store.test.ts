@@ -186,10 +186,11 @@ describe('history store', () => {
     const plan = (sql: string, ...params: unknown[]) =>
       (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
     const firstPage = plan('SELECT * FROM images i WHERE i.deleted_at IS NULL ORDER BY i.created_at DESC, i.rowid DESC LIMIT 101');
-    assert.match(firstPage, /USING INDEX images_by_time/);
+    assert.match(firstPage, /USING (COVERING )?INDEX images_live_by_time/);
     assert.doesNotMatch(firstPage, /TEMP B-TREE/);
     const favourites = plan('SELECT * FROM images i WHERE i.deleted_at IS NULL AND i.favourite = 1 ORDER BY i.created_at DESC, i.rowid DESC LIMIT 101');
-    assert.match(favourites, /images_favourites/);
+    assert.match(favourites, /images_live_favourites/);
+    assert.match(plan('SELECT count(*) FROM images i WHERE i.deleted_at IS NULL'), /INDEX images_live_by_time/);
     assert.equal(store.list({ search: 'lighthouse', limit: 50 }).total, 1000);
     assert.equal(store.list({ limit: 100 }).items[0]!.id, 'id-9999');
   });
