@@ -86,7 +86,6 @@ describe('history store', () => {
   it('favourites, tags, delete with undo, and purge', async (t) => {
     const dir = tempDir(t);
     const store = await openHistory({ dataDir: dir });
-    t.after(() => store.close());
     const [a, b, c] = await fillGallery(store, 3);
     assert.equal(store.setFavourite(b!, true).favourite, true);
     assert.deepEqual(store.list({ favouritesOnly: true }).items.map((i) => i.id), [b]);
@@ -107,6 +106,15 @@ describe('history store', () => {
     assert.equal(existsSync(store.absolutePath(item.imagePath)), false);
     assert.equal(existsSync(store.absolutePath(item.thumbnailPath!)), false);
     assert.equal(store.count(), 2);
+
+    store.delete([a!]);
+    store.db.prepare("UPDATE images SET deleted_at = '2020-01-01T00:00:00.000Z' WHERE id = ?").run(a!);
+    store.delete([b!]);
+    store.close();
+    const reopened = await openHistory({ dataDir: dir });
+    t.after(() => reopened.close());
+    assert.equal(reopened.startupPurged, 1, 'only the item deleted more than 30 days ago');
+    assert.equal((reopened.db.prepare('SELECT count(*) AS n FROM images WHERE id = ?').get(b!) as { n: number }).n, 1);
   });
 
   it('imports A1111 PNGs and our own exported PNGs', async (t) => {
