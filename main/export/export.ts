@@ -57,13 +57,10 @@ function selectionQuery(selection: ExportSelection): HistoryQuery | null {
 }
 
 /** Items of the selection, newest first, a page at a time (never the whole gallery in memory). */
-async function* selectedItems(store: HistoryStore, selection: ExportSelection): AsyncGenerator<HistoryItem> {
+async function* selectedItems(store: HistoryStore, selection: ExportSelection): AsyncGenerator<HistoryItem | { notFound: string }> {
   const query = selectionQuery(selection);
   if (!query) {
-    for (const id of (selection as { ids: string[] }).ids) {
-      const item = store.get(id);
-      if (item) yield item;
-    }
+    for (const id of (selection as { ids: string[] }).ids) yield store.get(id) ?? { notFound: id };
     return;
   }
   let cursor: string | undefined;
@@ -76,7 +73,7 @@ async function* selectedItems(store: HistoryStore, selection: ExportSelection): 
 
 export function countSelection(store: HistoryStore, selection: ExportSelection): number {
   const query = selectionQuery(selection);
-  return query ? store.count(query) : (selection as { ids: string[] }).ids.filter((id) => store.get(id)).length;
+  return query ? store.count(query) : (selection as { ids: string[] }).ids.length;
 }
 
 const isZipPath = (path: string) => /\.zip$/i.test(path);
@@ -110,6 +107,12 @@ export async function exportImages(store: HistoryStore, options: ExportOptions):
   try {
     for await (const item of selectedItems(store, options.selection)) {
       if (options.signal?.aborted) break;
+      if ('notFound' in item) {
+        result.skipped.push({ id: item.notFound, reason: 'not in the gallery (deleted, or a wrong id)' });
+        index++;
+        progress(null);
+        continue;
+      }
       let bytes: Uint8Array;
       try {
         bytes = new Uint8Array(await fs.readFile(store.absolutePath(item.imagePath)));

@@ -102,11 +102,13 @@ export async function openFolderSink(folder: string): Promise<ExportSink> {
   const names = new NameBook();
   return {
     path: folder,
-    async add(base, extension, bytes) {
+    async add(base, extension, bytes, mtime) {
       for (;;) {
         const name = names.claim(base, extension);
         try {
           await writeFileAtomic(join(folder, name), bytes);
+          // The creation time, so photo viewers sort exported images the way the gallery does.
+          await fs.utimes(join(folder, name), mtime, mtime).catch(() => {});
           return name;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
