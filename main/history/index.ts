@@ -38,7 +38,8 @@ export interface HistoryStore {
   setTags(id: string, tags: string[]): HistoryItem;
   /** Hides the items at once; files stay until purgeDeleted, so undo restores everything. */
   delete(ids: string[]): DeleteReceipt;
-  undoDelete(undoToken: string): { restored: number };
+  /** Restores the items of one delete; `ids` says which (for a history.changed event). */
+  undoDelete(undoToken: string): { restored: number; ids: string[] };
   /** Removes files and rows of items deleted before `olderThan` (default: all deleted). */
   purgeDeleted(olderThan?: Date): Promise<{ purged: number }>;
   /** The request that makes exactly this image again (batchSize 1 unless it used shared noise). */

@@ -229,11 +229,11 @@ class SqliteHistoryStore implements HistoryStore {
     return { undoToken: token, deleted };
   }
 
-  undoDelete(undoToken: string): { restored: number } {
-    const info = this.db
-      .prepare('UPDATE images SET deleted_at = NULL, delete_token = NULL WHERE delete_token = ?')
-      .run(undoToken);
-    return { restored: info.changes };
+  undoDelete(undoToken: string): { restored: number; ids: string[] } {
+    const rows = this.db
+      .prepare('UPDATE images SET deleted_at = NULL, delete_token = NULL WHERE delete_token = ? RETURNING id')
+      .all(undoToken) as Array<{ id: string }>;
+    return { restored: rows.length, ids: rows.map((r) => r.id) };
   }
 
   async purgeDeleted(olderThan?: Date): Promise<{ purged: number }> {

@@ -96,7 +96,10 @@ describe('history store', () => {
     assert.equal(store.count(), 1);
     assert.equal(store.get(a!), null);
     assert.throws(() => store.setFavourite(a!, false), /no history item/);
-    assert.deepEqual(store.undoDelete(receipt.undoToken), { restored: 2 });
+    const undone = store.undoDelete(receipt.undoToken);
+    assert.equal(undone.restored, 2);
+    assert.deepEqual(undone.ids.sort(), [a!, b!].sort());
+    assert.deepEqual(store.undoDelete(receipt.undoToken), { restored: 0, ids: [] }, 'undo is one-shot');
     assert.equal(store.get(b!)?.favourite, true);
     assert.deepEqual(store.get(a!)?.tags.sort(), ['Print', 'keep']);
 
