@@ -332,10 +332,26 @@ export type { SqliteHistoryStore };
 
 export async function openHistory(options: OpenHistoryOptions): Promise<HistoryStore & SqliteHistoryStore> {
   const { dataDir } = options;
-  for (const dir of [dataDir, toAbsolute(dataDir, IMAGES_DIR), toAbsolute(dataDir, THUMBNAILS_DIR)]) {
-    mkdirSync(dir, { recursive: true });
+  try {
+    for (const dir of [dataDir, toAbsolute(dataDir, IMAGES_DIR), toAbsolute(dataDir, THUMBNAILS_DIR)]) {
+      mkdirSync(dir, { recursive: true });
+    }
+  } catch (error) {
+    throw new Error(
+      `cannot use ${dataDir} as the data folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        'choose a writable folder with --data DIR or YOSO_STUDIO_DATA',
+    );
   }
-  const db = openDatabase(toAbsolute(dataDir, DATABASE_FILE));
+  const file = toAbsolute(dataDir, DATABASE_FILE);
+  let db: Database.Database;
+  try {
+    db = openDatabase(file);
+  } catch (error) {
+    throw new Error(
+      `cannot open the history database ${file}: ${(error as Error).message}. ` +
+        'If it is damaged, move it aside: the images stay in the folder and are re-imported from their metadata at the next start',
+    );
+  }
   try {
     migrate(db);
   } catch (error) {
