@@ -1,7 +1,7 @@
 // History and export figures: `npm run bench:history [-- --rows 10000 --export 1000 --size 512]`.
 // Prints times for the gallery's first page and searches on a 10,000-row database, the cost of a
 // real save (encode + thumbnail + fsync + commit), and export throughput and peak memory.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -105,6 +105,8 @@ try {
   });
   store.insertRows(exportRows);
   const selection = { query: { since: '2027-01-01T00:00:00Z' } };
+  const exportBytes = exportRows.reduce((n, r) => n + statSync(store.absolutePath(r.image_path)).size, 0);
+  console.log(`export of ${EXPORT} images, ${(exportBytes / 1048576).toFixed(0)} MB of PNG (${(exportBytes / EXPORT / 1024).toFixed(0)} KB each):`);
   for (const [label, to, strip] of [
     ['zip', join(root, 'out.zip'), false],
     ['folder', join(root, 'out'), false],
@@ -121,7 +123,8 @@ try {
     peak = Math.max(peak, process.memoryUsage().rss);
     const mb = (b: number) => (b / 1048576).toFixed(0);
     console.log(
-      `  export to ${label.padEnd(22)} ${result.exported.length} images in ${seconds.toFixed(2)} s = ${(result.exported.length / seconds).toFixed(0)} images/s; ` +
+      `  to ${label.padEnd(22)} ${result.exported.length} images in ${seconds.toFixed(2)} s = ${(result.exported.length / seconds).toFixed(0)} images/s ` +
+        `(${(exportBytes / 1048576 / seconds).toFixed(0)} MB/s); ` +
         `RSS ${mb(before)} MB before, peak ${mb(peak)} MB (+${mb(peak - before)} MB) [${result.state}]`,
     );
   }
