@@ -140,7 +140,9 @@ describe('export of 500 images', () => {
       } else {
         const pngs = allFiles(to).filter((f) => f.endsWith('.png'));
         assert.equal(pngs.length, result.exported.length);
-        assert.equal(result.exported.length, 50);
+        // Writes already under way when cancel arrives finish (up to 3 more): complete files, all reported.
+        assert.ok(result.exported.length >= 50 && result.exported.length <= 53, `${result.exported.length}`);
+        assert.deepEqual(pngs, result.exported.map((e) => e.file).sort());
         for (const f of pngs) decode(readFileSync(join(to, f)));
         assert.deepEqual(noLeftovers(to), []);
       }
