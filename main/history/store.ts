@@ -163,7 +163,9 @@ class SqliteHistoryStore implements HistoryStore {
         rows.push(rowFromMetadata(meta, imagePath, thumbPath));
       }
       await this.syncFolders(written);
-      this.insertRows(rows);
+      // Images of one batch share createdAt and the gallery breaks ties newest-rowid first:
+      // inserting the last image first shows the batch in its own order (0, 1, 2, ...).
+      this.insertRows([...rows].reverse());
     } catch (error) {
       // Nothing was reported saved: take back the files of this batch so no orphan is left.
       await Promise.all(written.map((p) => fs.rm(this.absolutePath(p), { force: true })));
