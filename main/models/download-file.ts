@@ -114,6 +114,52 @@ function parseContentRangeStart(res: http.IncomingMessage): number | null {
 
 const isAbort = (signal: AbortSignal) => signal.aborted;
 
+/** Chunks waiting for the disk before the socket is paused (backpressure). */
+const MAX_QUEUED_CHUNKS = 64;
+
+/**
+ * Appends a response body to the part file. Chunks are taken in flowing mode and written in
+ * order, so every byte that arrived before a dropped connection reaches the disk (an async
+ * iterator would discard the buffered ones on error, and the resume would fetch them again).
+ * Resolves with the bytes written; rejects after writing them if the body ended early.
+ */
+function appendBody(res: http.IncomingMessage, partPath: string, onWritten: (buf: Buffer) => void): Promise<number> {
+  return open(partPath, 'a').then(
+    (handle) =>
+      new Promise<number>((resolve, reject) => {
+        let written = 0;
+        let queued = 0;
+        let chain: Promise<void> = Promise.resolve();
+        let failure: unknown = null;
+        const settle = () =>
+          chain
+            .finally(() => handle.close())
+            .then(() => (failure ? reject(failure) : resolve(written)), reject);
+        res.on('data', (buf: Buffer) => {
+          queued += 1;
+          if (queued > MAX_QUEUED_CHUNKS) res.pause();
+          chain = chain.then(async () => {
+            await handle.write(buf);
+            written += buf.length;
+            onWritten(buf);
+            queued -= 1;
+            if (queued <= MAX_QUEUED_CHUNKS / 2 && res.isPaused()) res.resume();
+          });
+        });
+        let settled = false;
+        const finish = (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          failure = error;
+          settle();
+        };
+        res.on('end', () => finish(null));
+        res.on('error', (error) => finish(error));
+        res.on('close', () => finish(res.complete ? null : new Error('connection closed mid-body')));
+      }),
+  );
+}
+
 export async function downloadFile(input: DownloadFileInput): Promise<DownloadedFile> {
   const { hub, repo, revision, path, meta, partPath, signal } = input;
   const url = resolveUrl(hub, repo, revision, path);
@@ -178,22 +224,13 @@ export async function downloadFile(input: DownloadFileInput): Promise<Downloaded
         await restartFromZero();
       }
       const contentLength = Number(headerValue(res, 'content-length') ?? NaN);
-      const handle = await open(partPath, 'a');
-      let received = 0;
-      try {
-        for await (const chunk of res) {
-          const buf = chunk as Buffer;
-          await handle.write(buf);
-          hash.update(buf);
-          offset += buf.length;
-          received += buf.length;
-          fetchedBytes += buf.length;
-          progressed = true;
-          input.onBytes(buf.length);
-        }
-      } finally {
-        await handle.close();
-      }
+      const received = await appendBody(res, partPath, (buf) => {
+        hash.update(buf);
+        offset += buf.length;
+        fetchedBytes += buf.length;
+        progressed = true;
+        input.onBytes(buf.length);
+      });
       if (Number.isFinite(contentLength) && received < contentLength) {
         throw new PullError('network', `${what}: connection closed after ${received} of ${contentLength} bytes`);
       }

@@ -42,6 +42,7 @@ export class ModelLibrary {
   private readonly retry: RetryOptions;
   private readonly concurrentFiles: number;
   private readonly stallTimeoutMs: number;
+  private readonly freeBytes: ModelLibraryOptions['freeBytes'];
   private readonly catalogData: Catalog;
   private readonly pulls = new Map<string, PullHandle>();
   private readonly progressListeners = new Set<(p: PullProgress) => void>();
@@ -55,6 +56,7 @@ export class ModelLibrary {
     this.retry = { attempts: 5, baseDelayMs: 1000, ...options.retry };
     this.concurrentFiles = options.concurrentFiles ?? 3;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
+    this.freeBytes = options.freeBytes;
   }
 
   /** Installed models (folders with a valid manifest) with their size on disk. */
@@ -96,6 +98,7 @@ export class ModelLibrary {
       retry: this.retry,
       concurrentFiles: this.concurrentFiles,
       stallTimeoutMs: this.stallTimeoutMs,
+      freeBytes: this.freeBytes,
       onProgress: (p) => this.progressListeners.forEach((l) => l(p)),
     });
     this.pulls.set(spec.id, handle);

@@ -115,8 +115,9 @@ class Pull implements PullHandle {
     const wasRunning = this.controller !== null && !this.controller.signal.aborted;
     this.state = 'cancelled';
     this.controller?.abort(new PullError('cancelled', 'cancelled'));
-    // A running transfer removes the staging folder when it has stopped writing; a paused one now.
-    if (!wasRunning) void this.finishCancel();
+    // A running transfer removes the staging folder when it has stopped writing; a paused one
+    // once its last writes are done.
+    if (!wasRunning) this.lastRun = this.lastRun.then(() => this.finishCancel());
   }
 
   progress(): PullProgress {
@@ -138,24 +139,40 @@ class Pull implements PullHandle {
     };
   }
 
+  idle(): Promise<void> {
+    return this.lastRun;
+  }
+
+  private lastRun: Promise<void> = Promise.resolve();
+
   private start(): void {
-    this.controller = new AbortController();
+    const controller = new AbortController();
+    this.controller = controller;
     this.state = 'downloading';
     this.error = null;
     this.meter.reset();
     this.emit(true);
-    const signal = this.controller.signal;
-    this.run(signal).then(
+    const signal = controller.signal;
+    // A resume waits for the paused run to finish writing, so two runs never append to one part.
+    const run = this.lastRun.then(() => {
+      if (signal.aborted) throw signal.reason;
+      return this.run(signal);
+    });
+    this.lastRun = run.then(
       (model) => {
         this.state = 'done';
         this.emit(true);
         this.resolveDone(model);
       },
       async (error: unknown) => {
-        if (signal.aborted && this.state === 'paused') return; // resume() starts a new run
+        if (signal.aborted && this.state === 'paused') return this.emit(true); // resume() starts a new run
         if (this.state === 'cancelled') return this.finishCancel();
         this.state = 'failed';
         this.error = error instanceof Error ? error.message : String(error);
+        // Keep partial bytes worth resuming; a pull that failed before any byte leaves nothing.
+        if ((await folderSize(this.filesDir).catch(() => 0)) === 0) {
+          await rm(this.stagingDir, { recursive: true, force: true });
+        }
         this.emit(true);
         this.rejectDone(error instanceof PullError ? error : new PullError('network', this.error));
       },

@@ -29,6 +29,11 @@ export interface ModelLibraryOptions {
   concurrentFiles?: number;
   /** Idle socket timeout before a download counts as dropped (and is retried). Default 60 s. */
   stallTimeoutMs?: number;
+  /**
+   * Free bytes in a folder; defaults to statfs. Replaceable because a full disk cannot be made
+   * in a test.
+   */
+  freeBytes?: (dir: string) => Promise<number>;
 }
 
 /** What to pull: a catalog id, or a Hub repo (with optional revision and file list). */
@@ -72,6 +77,8 @@ export interface PullHandle {
   /** Stops transfers and deletes the partial files. */
   cancel(): void;
   progress(): PullProgress;
+  /** Resolves once no transfer of this pull is writing (after a pause, a cancel or the end). */
+  idle(): Promise<void>;
 }
 
 export type PullErrorCode =
