@@ -92,6 +92,8 @@ export async function checkOnnxFolder(dir: string, inspect: Inspector): Promise<
       : 'expected an ONNX pipeline folder in the optimum layout (model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/, scheduler/)';
     return { problems: [`${dir} is not an ONNX pipeline folder: ${hint}`], summary: null };
   }
+  // Opening sessions takes seconds on a real model: name the missing files first.
+  if (problems.length > 0) return { problems, summary: null };
   const signatures: Partial<OnnxFolderSummary['signatures']> = {};
   for (const [component, expected] of Object.entries(EXPECTED_SIGNATURES) as Array<[keyof typeof EXPECTED_SIGNATURES, Expected]>) {
     const file = `${component}/model.onnx`;
