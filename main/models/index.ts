@@ -18,7 +18,7 @@ import { resolveHubOptions } from './hub.ts';
 import { importModel } from './import.ts';
 import { listInstalled } from './list.ts';
 import { readManifest } from './manifest.ts';
-import { assertModelId, toModelId } from './paths.ts';
+import { assertModelId, stagingDirFor, toModelId } from './paths.ts';
 import { listPendingPulls, startPull, type PullSpec } from './pull.ts';
 import {
   type BeforeRemoveHook,
@@ -43,6 +43,7 @@ export class ModelLibrary {
   private readonly concurrentFiles: number;
   private readonly stallTimeoutMs: number;
   private readonly freeBytes: ModelLibraryOptions['freeBytes'];
+  private readonly inspectOnnx: ModelLibraryOptions['inspectOnnx'];
   private readonly catalogData: Catalog;
   private readonly pulls = new Map<string, PullHandle>();
   private readonly progressListeners = new Set<(p: PullProgress) => void>();
@@ -57,6 +58,7 @@ export class ModelLibrary {
     this.concurrentFiles = options.concurrentFiles ?? 3;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
     this.freeBytes = options.freeBytes;
+    this.inspectOnnx = options.inspectOnnx;
   }
 
   /** Installed models (folders with a valid manifest) with their size on disk. */
@@ -140,9 +142,24 @@ export class ModelLibrary {
     return this.pull(pending.request);
   }
 
+  /** Cancels a running, paused or left-over (earlier run) download and deletes its partial files. */
+  async cancelDownload(id: string): Promise<void> {
+    assertModelId(id);
+    const live = this.pulls.get(id);
+    if (live) {
+      live.cancel();
+      await live.idle();
+      return;
+    }
+    if (!(await listPendingPulls(this.modelsDir)).some((p) => p.progress.id === id)) {
+      throw new PullError('not_found', `no download with id ${id}`);
+    }
+    await rm(stagingDirFor(this.modelsDir, id), { recursive: true, force: true });
+  }
+
   /** Validates an ONNX pipeline folder or a LoRA .safetensors file and copies it in. */
   async importPath(path: string, options: ImportOptions = {}): Promise<InstalledModel> {
-    const model = await importModel(this.modelsDir, path, options);
+    const model = await importModel(this.modelsDir, path, options, this.inspectOnnx);
     this.changed();
     return model;
   }

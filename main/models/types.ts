@@ -34,6 +34,12 @@ export interface ModelLibraryOptions {
    * in a test.
    */
   freeBytes?: (dir: string) => Promise<number>;
+  /**
+   * Reads an ONNX model's signature for import checks. Default: inspectOnnxModel in this process
+   * (fine for the CLI and `serve`); the Electron app passes one that asks the inference process,
+   * since session creation is synchronous native work.
+   */
+  inspectOnnx?: (modelPath: string) => Promise<import('../../native-models/src/onnx/inspect.ts').OnnxSignature>;
 }
 
 /** What to pull: a catalog id, or a Hub repo (with optional revision and file list). */
