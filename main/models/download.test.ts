@@ -256,3 +256,59 @@ test('a file that changed on the Hub (new ETag) is not resumed onto old bytes', 
   repo.files.set('weights/big.bin', { content: BIG, lfs: true });
   await cleanup();
 });
+
+test('a few files download at once, and a pause then resume in the same process continues where each file stopped', async () => {
+  const files: Record<string, Buffer> = {};
+  for (let i = 0; i < 5; i++) files[`part-${i}.bin`] = bytes(400_000, 20 + i);
+  hub.addRepo('acme/many', files);
+  for (const name of Object.keys(files)) hub.faults.set(name, { slowMs: 1 });
+  hub.maxInFlight = 0;
+  const lib = library({ concurrentFiles: 3 });
+  const pull = lib.pull({ repo: 'acme/many', files: Object.keys(files), id: 'many' });
+  await new Promise<void>((resolve) => {
+    const off = lib.onProgress((p) => p.receivedBytes > 600_000 && (off(), resolve()));
+  });
+  pull.pause();
+  await pull.idle();
+  pull.resume();
+  await pull.done;
+  assert.equal(hub.maxInFlight, 3);
+  for (const [name, content] of Object.entries(files)) {
+    // Bytes in flight when the pause hit are fetched again; nothing on disk is.
+    const ranges = hub.storageLog.filter((r) => r.path === name).map((r) => r.range);
+    assert.equal(ranges[0], null);
+    assert.ok(ranges.slice(1).every((r) => r !== null && /^bytes=[1-9]\d*-$/.test(r)), `${name}: ${ranges.join(', ')}`);
+    assert.ok(hub.bytesSentFor(name) < content.length + 256 * 1024);
+    assert.ok((await readFile(join(modelsDir, 'many', name))).equals(content));
+  }
+  await cleanup();
+});
+
+test("the catalog's YOSO LoRA installs from the Hub as a LoRA; a file that is no SD 1.5 LoRA is refused", async () => {
+  const { fixturePath } = await import('../../native-models/test/fixtures.ts');
+  const lora = await readFile(fixturePath('tiny-sd15/lora/tiny_yoso_style_lora.safetensors'));
+  hub.addRepo('Luo-Yihong/yoso_sd1.5_lora', { 'yoso_lora.safetensors': lora });
+  const model = await library().pull({ catalogId: 'yoso-sd15-lora' }).done;
+  assert.deepEqual(
+    [model.id, model.kind, model.path, model.recommended],
+    ['yoso-sd15-lora', 'lora', 'yoso-sd15-lora/yoso_lora.safetensors', { steps: 1, guidance: 1 }],
+  );
+  await cleanup();
+
+  ({ path: modelsDir, cleanup } = await tempDir());
+  hub.addRepo('Luo-Yihong/yoso_sd1.5_lora', { 'yoso_lora.safetensors': bytes(5000, 1) });
+  await assert.rejects(library().pull({ catalogId: 'yoso-sd15-lora' }).done, /is not a valid \.safetensors file/);
+  assert.deepEqual(await walk(modelsDir, true), []);
+  await cleanup();
+});
+
+test('a paused download left by an earlier run can be cancelled, which deletes its partial files', async () => {
+  hub.faults.set('weights/big.bin', { cutAfter: { bytes: 300_000, times: 1 } });
+  await assert.rejects(pullBig(library({ retry: { attempts: 0, baseDelayMs: 1 } })).done);
+  const lib = library();
+  assert.equal((await lib.downloads()).length, 1);
+  await lib.cancelDownload('big');
+  assert.deepEqual(await lib.downloads(), []);
+  assert.deepEqual(await walk(modelsDir, true), []);
+  await cleanup();
+});

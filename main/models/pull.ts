@@ -320,7 +320,13 @@ class Pull implements PullHandle {
     let mainFile: string | null = null;
     if (this.spec.kind === 'lora') {
       mainFile = files[0]!.path;
-      await checkLoraFile(join(this.filesDir, mainFile));
+      try {
+        await checkLoraFile(join(this.filesDir, mainFile));
+      } catch (error) {
+        // A verified download that is not an SD 1.5 LoRA will not become one on a retry.
+        await rm(this.stagingDir, { recursive: true, force: true });
+        throw new PullError('invalid', (error as Error).message);
+      }
     }
     for (const f of files) await rm(verifiedPathOf(join(this.filesDir, f.path)), { force: true });
     const commit = files.find((f) => f.meta.commit)?.meta.commit ?? null;

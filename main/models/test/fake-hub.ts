@@ -50,6 +50,9 @@ export class FakeHub {
   readonly faults = new Map<string, Faults>();
   readonly storageLog: StorageRequest[] = [];
   readonly hubLog: Array<{ method: string; url: string; authorization: string | null }> = [];
+  /** Most storage responses that were sending at the same time. */
+  maxInFlight = 0;
+  private inFlight = 0;
   private hub!: http.Server;
   private storage!: http.Server;
   endpoint = '';
@@ -198,7 +201,9 @@ export class FakeHub {
       faults.cutAfter.times -= 1;
       limit = Math.min(limit, faults.cutAfter.bytes);
     }
-    void this.send(res, slice, limit, faults.slowMs ?? 0, log);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    void this.send(res, slice, limit, faults.slowMs ?? 0, log).finally(() => (this.inFlight -= 1));
   }
 
   private async send(res: http.ServerResponse, slice: Buffer, limit: number, slowMs: number, log: StorageRequest): Promise<void> {
