@@ -114,48 +114,69 @@ function parseContentRangeStart(res: http.IncomingMessage): number | null {
 
 const isAbort = (signal: AbortSignal) => signal.aborted;
 
-/** Chunks waiting for the disk before the socket is paused (backpressure). */
-const MAX_QUEUED_CHUNKS = 64;
+/** Bytes waiting for the disk before the socket is paused (backpressure). */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
  * Appends a response body to the part file. Chunks are taken in flowing mode and written in
- * order, so every byte that arrived before a dropped connection reaches the disk (an async
- * iterator would discard the buffered ones on error, and the resume would fetch them again).
- * Resolves with the bytes written; rejects after writing them if the body ended early.
+ * order (batched with writev while the disk is busy), so every byte that arrived before a dropped
+ * connection reaches the disk: an async iterator would discard the buffered ones on error, and
+ * the resume would fetch them again. Resolves with the bytes written; rejects after writing them
+ * if the body ended early.
  */
 function appendBody(res: http.IncomingMessage, partPath: string, onWritten: (buf: Buffer) => void): Promise<number> {
   return open(partPath, 'a').then(
     (handle) =>
       new Promise<number>((resolve, reject) => {
         let written = 0;
-        let queued = 0;
-        let chain: Promise<void> = Promise.resolve();
-        let failure: unknown = null;
-        const settle = () =>
-          chain
-            .finally(() => handle.close())
-            .then(() => (failure ? reject(failure) : resolve(written)), reject);
-        res.on('data', (buf: Buffer) => {
-          queued += 1;
-          if (queued > MAX_QUEUED_CHUNKS) res.pause();
-          chain = chain.then(async () => {
-            await handle.write(buf);
-            written += buf.length;
-            onWritten(buf);
-            queued -= 1;
-            if (queued <= MAX_QUEUED_CHUNKS / 2 && res.isPaused()) res.resume();
-          });
-        });
-        let settled = false;
-        const finish = (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          failure = error;
-          settle();
+        let queuedBytes = 0;
+        let pending: Buffer[] = [];
+        let writing: Promise<void> | null = null;
+        let writeError: unknown = null;
+        let ended: { error: unknown } | null = null;
+
+        const drain = async () => {
+          while (pending.length > 0 && writeError === null) {
+            const batch = pending;
+            pending = [];
+            try {
+              await handle.writev(batch);
+            } catch (error) {
+              writeError = error;
+              res.destroy();
+              break;
+            }
+            for (const buf of batch) {
+              written += buf.length;
+              queuedBytes -= buf.length;
+              onWritten(buf);
+            }
+            if (queuedBytes <= MAX_QUEUED_BYTES / 2 && res.isPaused() && !ended) res.resume();
+          }
+          writing = null;
+          if (ended) finish();
         };
-        res.on('end', () => finish(null));
-        res.on('error', (error) => finish(error));
-        res.on('close', () => finish(res.complete ? null : new Error('connection closed mid-body')));
+        const finish = () => {
+          if (writing) return;
+          void handle.close().then(
+            () => (writeError ?? ended?.error ? reject(writeError ?? ended!.error) : resolve(written)),
+            reject,
+          );
+        };
+        const end = (error: unknown) => {
+          if (ended) return;
+          ended = { error };
+          finish();
+        };
+        res.on('data', (buf: Buffer) => {
+          pending.push(buf);
+          queuedBytes += buf.length;
+          if (queuedBytes > MAX_QUEUED_BYTES) res.pause();
+          writing ??= drain();
+        });
+        res.on('end', () => end(null));
+        res.on('error', (error) => end(error));
+        res.on('close', () => end(res.complete ? null : new Error('connection closed mid-body')));
       }),
   );
 }
@@ -247,9 +268,12 @@ export async function downloadFile(input: DownloadFileInput): Promise<Downloaded
         throw new PullError('network', `${what}: gave up after ${input.retry.attempts} retries (${message}); the partial file is kept, pull again to resume`);
       }
       await sleep(backoffMs(input.retry, failures), signal);
-      offset = await sizeOf(partPath);
-      if (offset === 0) hash = createHash('sha256');
-      else hash = await hashPrefix(partPath, offset);
+      // The running hash covers exactly the bytes written; re-read only if the disk disagrees.
+      const onDisk = await sizeOf(partPath);
+      if (onDisk !== offset) {
+        offset = onDisk;
+        hash = await hashPrefix(partPath, offset);
+      }
     }
   }
 

@@ -42,8 +42,15 @@ export interface StorageRequest {
   authorization: string | null;
 }
 
-export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const memo = new WeakMap<Buffer, { sha256?: string; sha1?: string }>();
+function memoized(b: Buffer, kind: 'sha256' | 'sha1', compute: () => string): string {
+  const entry = memo.get(b) ?? {};
+  memo.set(b, entry);
+  return (entry[kind] ??= compute());
+}
+/** Hashes are remembered per buffer: the server must not spend seconds per request on them. */
+export const sha256 = (b: Buffer) => memoized(b, 'sha256', () => createHash('sha256').update(b).digest('hex'));
+const gitSha1 = (b: Buffer) => memoized(b, 'sha1', () => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex'));
 
 export class FakeHub {
   readonly repos = new Map<string, FakeRepo>();
@@ -207,7 +214,8 @@ export class FakeHub {
   }
 
   private async send(res: http.ServerResponse, slice: Buffer, limit: number, slowMs: number, log: StorageRequest): Promise<void> {
-    const chunk = 16 * 1024;
+    // Small pieces when slowed (so a test can pause mid-file), large ones otherwise.
+    const chunk = slowMs > 0 ? 16 * 1024 : 1024 * 1024;
     for (let at = 0; at < limit; at += chunk) {
       if (res.destroyed) return;
       const piece = slice.subarray(at, Math.min(limit, at + chunk));
