@@ -312,3 +312,16 @@ test('a paused download left by an earlier run can be cancelled, which deletes i
   assert.deepEqual(await walk(modelsDir, true), []);
   await cleanup();
 });
+
+test('a download another live process holds is refused; a lock left by a dead process is taken over', async () => {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const staging = join(modelsDir, '.downloads/big');
+  await mkdir(staging, { recursive: true });
+  await writeFile(join(staging, 'pull.lock'), String(process.ppid));
+  await assert.rejects(pullBig(library()).done, /big is being downloaded by another process \(pid \d+\)/);
+  assert.equal(hub.storageLog.length, 0);
+  await writeFile(join(staging, 'pull.lock'), '2147483646');
+  await pullBig(library()).done;
+  assert.deepEqual(await walk(modelsDir, true), ['big/weights/big.bin', 'big/yoso-model.json']);
+  await cleanup();
+});

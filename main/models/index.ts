@@ -19,6 +19,7 @@ import { importModel } from './import.ts';
 import { listInstalled } from './list.ts';
 import { readManifest } from './manifest.ts';
 import { assertModelId, stagingDirFor, toModelId } from './paths.ts';
+import { acquirePullLock } from './pull-lock.ts';
 import { listPendingPulls, startPull, type PullSpec } from './pull.ts';
 import {
   type BeforeRemoveHook,
@@ -154,6 +155,8 @@ export class ModelLibrary {
     if (!(await listPendingPulls(this.modelsDir)).some((p) => p.progress.id === id)) {
       throw new PullError('not_found', `no download with id ${id}`);
     }
+    // Refuses while another process (the app, serve, a CLI) is still downloading it.
+    await acquirePullLock(join(stagingDirFor(this.modelsDir, id), 'pull.lock'), id);
     await rm(stagingDirFor(this.modelsDir, id), { recursive: true, force: true });
   }
 

@@ -13,6 +13,7 @@ import { checkLoraFile } from './lora-check.ts';
 import { folderSize, toInstalledModel } from './list.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
 import { stagingDirFor, stagingRoot } from './paths.ts';
+import { acquirePullLock } from './pull-lock.ts';
 import { etaSeconds, SpeedMeter } from './progress.ts';
 import type { FileProgress, HubOptions, PullHandle, PullProgress, PullRequest, RetryOptions } from './types.ts';
 import { PullError } from './types.ts';
@@ -55,6 +56,7 @@ interface PullRecord {
 }
 
 const PULL_RECORD = 'pull.json';
+const PULL_LOCK = 'pull.lock';
 const FILES_DIR = 'files';
 const partPathOf = (filesDir: string, path: string) => join(filesDir, `${path}.part`);
 
@@ -170,7 +172,8 @@ class Pull implements PullHandle {
         this.state = 'failed';
         this.error = error instanceof Error ? error.message : String(error);
         // Keep partial bytes worth resuming; a pull that failed before any byte leaves nothing.
-        if ((await folderSize(this.filesDir).catch(() => 0)) === 0) {
+        const othersFolder = error instanceof PullError && error.code === 'busy';
+        if (!othersFolder && (await folderSize(this.filesDir).catch(() => 0)) === 0) {
           await rm(this.stagingDir, { recursive: true, force: true });
         }
         this.emit(true);
@@ -198,6 +201,15 @@ class Pull implements PullHandle {
       throw new PullError('invalid', `${this.spec.id} is already installed in ${this.ctx.modelsDir}; remove it first to download it again`);
     }
     await mkdir(this.filesDir, { recursive: true });
+    const release = await acquirePullLock(join(this.stagingDir, PULL_LOCK), this.spec.id);
+    try {
+      return await this.runLocked(signal);
+    } finally {
+      await release();
+    }
+  }
+
+  private async runLocked(signal: AbortSignal): Promise<InstalledModel> {
     const resolved = await this.resolveFiles(signal);
     this.files = resolved.map((f) => ({ path: f.path, receivedBytes: 0, totalBytes: f.meta.sizeBytes, state: 'queued' }));
     await writeFile(

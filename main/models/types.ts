@@ -94,7 +94,9 @@ export type PullErrorCode =
   | 'disk_full'
   | 'network'
   | 'cancelled'
-  | 'invalid';
+  | 'invalid'
+  /** Another process is downloading the same model. */
+  | 'busy';
 
 export class PullError extends Error {
   constructor(

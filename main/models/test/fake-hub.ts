@@ -52,6 +52,8 @@ function memoized(b: Buffer, kind: 'sha256' | 'sha1', compute: () => string): st
 export const sha256 = (b: Buffer) => memoized(b, 'sha256', () => createHash('sha256').update(b).digest('hex'));
 const gitSha1 = (b: Buffer) => memoized(b, 'sha1', () => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex'));
 
+const TREE_PAGE = 3;
+
 export class FakeHub {
   readonly repos = new Map<string, FakeRepo>();
   readonly faults = new Map<string, Faults>();
@@ -124,7 +126,11 @@ export class FakeHub {
         oid: gitSha1(f.content),
         ...(f.lfs ? { lfs: { oid: sha256(f.content), size: f.content.length, pointerSize: 130 } } : {}),
       }));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
+      // Paginated like the Hub (Link: rel="next"), small pages so the client must follow them.
+      const cursor = Number(url.searchParams.get('cursor') ?? 0);
+      const next = cursor + TREE_PAGE;
+      const link = next < entries.length ? { link: `<${url.pathname}?recursive=true&cursor=${next}>; rel="next"` } : {};
+      res.writeHead(200, { 'content-type': 'application/json', ...link }).end(JSON.stringify(entries.slice(cursor, next)));
       return;
     }
     const path = decodeURIComponent(resolve![3]!);
