@@ -19,6 +19,9 @@ before(async () => {
   await hub.start();
   hub.addRepo('acme/tiny-onnx', {
     'model_index.json': SMALL,
+    'scheduler/scheduler_config.json': Buffer.from('{"_class_name":"PNDMScheduler"}'),
+    'tokenizer/vocab.json': Buffer.from('{}'),
+    'tokenizer/merges.txt': Buffer.from('#version: 0.2'),
     'unet/model.onnx': BIG,
     'unet/config.json': Buffer.from('{"sample_size":64}'),
     'text_encoder/model.onnx': bytes(200_000, 2),
@@ -64,7 +67,10 @@ test('a repo pull takes only the pipeline files, follows the storage redirect an
   assert.equal(model.id, 'tiny-onnx');
   assert.deepEqual(await walk(join(modelsDir, 'tiny-onnx')), [
     'model_index.json',
+    'scheduler/scheduler_config.json',
     'text_encoder/model.onnx',
+    'tokenizer/merges.txt',
+    'tokenizer/vocab.json',
     'unet/config.json',
     'unet/model.onnx',
     'vae_decoder/model.onnx',
@@ -174,6 +180,11 @@ test('a missing file is a 404 that names it, and nothing is left behind', async 
     return true;
   });
   await assert.rejects(lib.pull({ repo: 'acme/missing', files: ['x.bin'] }).done, /repository not found/);
+  // A repo of PyTorch weights is not something the app can run: say how to export it.
+  await assert.rejects(
+    lib.pull({ repo: 'acme/lora' }).done,
+    /acme\/lora@main is not an ONNX pipeline in the optimum layout \(no model_index\.json, .*unet\/model\.onnx.*\)\. Export one with: optimum-cli export onnx --model acme\/lora --task text-to-image <dir>/,
+  );
   assert.deepEqual(await walk(modelsDir, true), []);
   await cleanup();
 });

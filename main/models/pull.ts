@@ -12,6 +12,7 @@ import { fileMetadata, listRepoFiles, selectPipelineFiles, type FileMetadata } f
 import { checkLoraFile } from './lora-check.ts';
 import { folderSize, toInstalledModel } from './list.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
+import { REQUIRED_FILES } from './onnx-layout.ts';
 import { stagingDirFor, stagingRoot } from './paths.ts';
 import { acquirePullLock } from './pull-lock.ts';
 import { etaSeconds, SpeedMeter } from './progress.ts';
@@ -251,10 +252,11 @@ class Pull implements PullHandle {
     let wanted: Array<{ path: string; sha256: string | null }> = this.spec.files.map((f) => ({ path: f.path, sha256: f.sha256 }));
     if (wanted.length === 0) {
       const listed = selectPipelineFiles(await listRepoFiles(hub, repo, revision, signal));
-      if (!listed.some((f) => f.path === 'unet/model.onnx')) {
+      const missing = REQUIRED_FILES.filter((r) => !listed.some((f) => f.path === r));
+      if (missing.length > 0) {
         throw new PullError(
           'invalid',
-          `${repo}@${revision} has no unet/model.onnx: it is not an ONNX pipeline in the optimum layout. Export one with: optimum-cli export onnx --model ${repo} --task text-to-image <dir>, then import <dir>`,
+          `${repo}@${revision} is not an ONNX pipeline in the optimum layout (no ${missing.join(', ')}). Export one with: optimum-cli export onnx --model ${repo} --task text-to-image <dir>, then import <dir>`,
         );
       }
       wanted = listed.map((f) => ({ path: f.path, sha256: f.sha256 }));
