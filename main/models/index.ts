@@ -94,7 +94,10 @@ export class ModelLibrary {
   pull(request: PullRequest): PullHandle {
     const spec = this.specFor(request);
     const running = this.pulls.get(spec.id);
-    if (running) return running;
+    if (running) {
+      running.resume(); // no-op unless paused: asking again for a paused download continues it
+      return running;
+    }
     const handle = startPull(spec, {
       modelsDir: this.modelsDir,
       hub: this.hub,
