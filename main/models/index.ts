@@ -216,7 +216,8 @@ export class ModelLibrary {
       const entry = findCatalogModel(this.catalogData, request.catalogId);
       if (!entry) throw new PullError('not_found', `${request.catalogId} is not in the catalog`);
       if (!entry.repo) {
-        throw new PullError('invalid', `${entry.name} cannot be downloaded ready-made. ${entry.manualInstructions ?? ''}`.trim());
+        const how = (entry.manualInstructions ?? '').replace(/\s*\n\s*/g, ' ');
+        throw new PullError('invalid', `${entry.name} cannot be downloaded ready-made. ${how}`.trim());
       }
       return {
         id: entry.id,
