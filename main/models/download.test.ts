@@ -336,3 +336,13 @@ test('a download another live process holds is refused; a lock left by a dead pr
   assert.deepEqual(await walk(modelsDir, true), ['big/weights/big.bin', 'big/yoso-model.json']);
   await cleanup();
 });
+
+test('a connection that hangs mid-file is dropped after the idle timeout and resumed', async () => {
+  hub.faults.set('weights/big.bin', { stallAfter: { bytes: 600_000, times: 1 } });
+  const started = Date.now();
+  await pullBig(library({ stallTimeoutMs: 300 })).done;
+  assert.ok(Date.now() - started >= 300);
+  assert.deepEqual(hub.storageLog.map((r) => r.range), [null, 'bytes=600000-']);
+  assert.ok((await readFile(join(modelsDir, 'big/weights/big.bin'))).equals(BIG));
+  await cleanup();
+});

@@ -30,6 +30,8 @@ export interface Faults {
   error500?: number;
   /** Answer range requests with 200 and the whole body. */
   ignoreRange?: boolean;
+  /** Send this many body bytes, then nothing (socket left open), for the next `times` requests. */
+  stallAfter?: { bytes: number; times: number };
   /** Send the body in 16 KiB chunks with this delay between them. */
   slowMs?: number;
 }
@@ -216,10 +218,16 @@ export class FakeHub {
     }
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    void this.send(res, slice, limit, faults.slowMs ?? 0, log).finally(() => (this.inFlight -= 1));
+    let stall = false;
+    if (faults.stallAfter && faults.stallAfter.times > 0) {
+      faults.stallAfter.times -= 1;
+      limit = Math.min(limit, faults.stallAfter.bytes);
+      stall = true;
+    }
+    void this.send(res, slice, limit, faults.slowMs ?? 0, log, stall).finally(() => (this.inFlight -= 1));
   }
 
-  private async send(res: http.ServerResponse, slice: Buffer, limit: number, slowMs: number, log: StorageRequest): Promise<void> {
+  private async send(res: http.ServerResponse, slice: Buffer, limit: number, slowMs: number, log: StorageRequest, stall = false): Promise<void> {
     // Small pieces when slowed (so a test can pause mid-file), large ones otherwise.
     const chunk = slowMs > 0 ? 16 * 1024 : 1024 * 1024;
     for (let at = 0; at < limit; at += chunk) {
@@ -231,6 +239,7 @@ export class FakeHub {
       log.bytesSent += piece.length;
       if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
     }
+    if (stall) return; // a hung connection: open, silent; the client's idle timeout must notice
     if (limit < slice.length) {
       // A dropped connection: the client has the headers (with the full length) and part of the body.
       res.socket?.end();
