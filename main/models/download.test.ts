@@ -346,3 +346,17 @@ test('a connection that hangs mid-file is dropped after the idle timeout and res
   assert.ok((await readFile(join(modelsDir, 'big/weights/big.bin'))).equals(BIG));
   await cleanup();
 });
+
+test('when one file fails verification the others stop at once and keep their parts for a resume', async () => {
+  const files: Record<string, Buffer> = { 'bad.bin': bytes(100_000, 41), 'slow-1.bin': bytes(2_000_000, 42), 'slow-2.bin': bytes(2_000_000, 43) };
+  hub.addRepo('acme/mixed', files);
+  hub.faults.set('bad.bin', { corrupt: true });
+  hub.faults.set('slow-1.bin', { slowMs: 5 });
+  hub.faults.set('slow-2.bin', { slowMs: 5 });
+  await assert.rejects(library().pull({ repo: 'acme/mixed', files: Object.keys(files), id: 'mixed' }).done, /bad\.bin: sha256 .* does not match/);
+  assert.ok(hub.bytesSentFor('slow-1.bin') < 1_000_000, 'the slow files were not downloaded to the end');
+  assert.deepEqual(await walk(modelsDir), []);
+  const parts = (await walk(modelsDir, true)).filter((f) => f.endsWith('.part'));
+  assert.deepEqual(parts, ['.downloads/mixed/files/slow-1.bin.part', '.downloads/mixed/files/slow-2.bin.part']);
+  await cleanup();
+});

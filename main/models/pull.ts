@@ -153,6 +153,8 @@ class Pull implements PullHandle {
     this.controller = controller;
     this.state = 'downloading';
     this.error = null;
+    this.resumed = 0;
+    this.fetched = 0;
     this.meter.reset();
     this.emit(true);
     const signal = controller.signal;
@@ -226,20 +228,25 @@ class Pull implements PullHandle {
     await this.checkDisk(resolved);
 
     const results = new Map<string, { sha256: string; sizeBytes: number }>();
+    // The first file that fails stops the others at once (their parts stay for a resume).
+    const stopAll = new AbortController();
+    const inner = AbortSignal.any([signal, stopAll.signal]);
     const queue = [...resolved];
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        if (signal.aborted) throw signal.reason;
-        results.set(next.path, await this.downloadOne(next, signal));
+      try {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          if (inner.aborted) throw inner.reason;
+          results.set(next.path, await this.downloadOne(next, inner));
+        }
+      } catch (error) {
+        if (!stopAll.signal.aborted) stopAll.abort(error);
+        throw error;
       }
     };
     const workers = Array.from({ length: Math.max(1, Math.min(this.ctx.concurrentFiles, resolved.length)) }, worker);
-    const settled = await Promise.allSettled(workers);
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) {
-      this.controller?.abort(failure.reason);
-      throw failure.reason;
-    }
+    await Promise.allSettled(workers);
+    if (signal.aborted) throw signal.reason;
+    if (stopAll.signal.aborted) throw stopAll.signal.reason;
     if (signal.aborted) throw signal.reason;
     this.state = 'verifying';
     this.emit(true);
