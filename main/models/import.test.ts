@@ -138,3 +138,28 @@ test('remove asks for confirmation, lets the inference side free its sessions fi
   await assert.rejects(lib.remove('style', { confirm: true }), /no installed model with id style/);
   await cleanup();
 });
+
+test('a pipeline pulled from a Hub repo in the optimum layout is one the import check (and so the pipeline) accepts', async () => {
+  const { FakeHub } = await import('./test/fake-hub.ts');
+  const { checkOnnxFolder } = await import('./onnx-layout.ts');
+  const { defaultInspector } = await import('./import.ts');
+  const hub = new FakeHub();
+  await hub.start();
+  try {
+    const files: Record<string, Buffer> = {};
+    for (const f of [...PIPELINE_FILES, 'unet/config.json', 'vae_decoder/config.json', 'text_encoder/config.json']) {
+      files[f] = await readFile(join(TINY_SD15(), f));
+    }
+    files['checkpoint/tiny-sd15.safetensors'] = Buffer.from('not pulled');
+    hub.addRepo('acme/tiny-sd15-onnx', files);
+    const { path: modelsDir, cleanup } = await tempDir();
+    const lib = new ModelLibrary({ modelsDir, hub: { endpoint: hub.endpoint, token: null } });
+    const model = await lib.pull({ repo: 'acme/tiny-sd15-onnx' }).done;
+    const pulled = join(modelsDir, model.id);
+    assert.ok(!(await walk(pulled)).some((f) => f.startsWith('checkpoint/')));
+    assert.deepEqual((await checkOnnxFolder(pulled, defaultInspector)).problems, []);
+    await cleanup();
+  } finally {
+    await hub.stop();
+  }
+});
