@@ -67,6 +67,10 @@ export class LoraUnets {
     return this.sessions.keptKeys();
   }
 
+  get keptBytes(): number {
+    return this.sessions.keptBytes;
+  }
+
   /** Switches `pipeline` (opened on `folder`) to the base model with `lora`, or without LoRA. */
   async apply(pipeline: StableDiffusionPipeline, folder: ModelFolder, lora?: LoraSelection): Promise<LoraSwitch> {
     const base = { unet: folder.unet, textEncoder: folder.textEncoder };

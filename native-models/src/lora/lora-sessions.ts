@@ -62,6 +62,11 @@ export class LoraSessions<T extends Releasable> {
     this.kept = new KeptSessions(budgetBytes);
   }
 
+  /** Bytes the kept sessions are accounted for (fused weights, or model files for plain ones). */
+  get keptBytes(): number {
+    return this.kept.keptBytes;
+  }
+
   /** Keys of the kept combinations, least recently used first (for tests and diagnostics). */
   keptKeys(): string[] {
     return this.kept.keys();
