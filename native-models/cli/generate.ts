@@ -2,7 +2,7 @@
 //   [--guidance G] [--batch N] [--shared-noise] [--width W --height H] [--provider P]
 //   [--threads N] [--lora FILE [--lora-scale S]] [--dump DIR] [--json] --out FILE.png
 // A public contract: other tools script it. Bad input exits non-zero with one line on stderr.
-import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelFolder } from '../src/model/model-folder.ts';
@@ -59,8 +59,13 @@ function checkWritableDir(dir: string, what: string): void {
 /** Writes next to the target and renames, so a crash never leaves a half-written PNG. */
 function writeAtomically(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.partial-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // e.g. a full disk: leave nothing half-written behind
+    throw e;
+  }
 }
 
 function writeDump(dir: string, result: GenerationResult): void {
@@ -176,6 +181,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`seed ${result.request.seed}${result.images.length > 1 ? ` (images: ${result.images.map((i) => i.seed).join(', ')})` : ''}`);
   console.log(`provider ${p.used} (requested ${p.requested})${p.fallbackReason ? `: ${p.fallbackReason}` : ''}`);
   if (lora && loraReport) console.log(describeLoraReport(lora.path, loraReport));
+  if (a.negative && result.request.guidance <= 1) console.log('note: --negative has no effect with guidance <= 1 (no unconditional pass)');
   if (result.tokens.dropped > 0) console.log(`prompt truncated: ${result.tokens.dropped} tokens past the 77-token limit were dropped`);
   if (result.tokens.negativeDropped > 0) console.log(`negative prompt truncated: ${result.tokens.negativeDropped} tokens dropped`);
   console.log(
