@@ -13,7 +13,7 @@ import { buildInfo, echoParameters } from './info.ts';
 import { a1111Name, findModel, namesOf } from './model-names.ts';
 import { readPngInfo } from './png-info.ts';
 import { ProgressTracker, type QueueView } from './progress.ts';
-import { SAMPLERS } from './samplers.ts';
+import { resolveSampler, SAMPLERS } from './samplers.ts';
 import { OptionsPatch, PngInfoRequest, Txt2ImgRequest, type LoraItem, type SdModelItem } from './schemas.ts';
 import { planTxt2Img } from './txt2img-plan.ts';
 
@@ -70,6 +70,10 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
 
   async function txt2img(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const raw = await readJson(req, BODY_LIMITS.json);
+    // The sampler first: clients default to "Euler a" (and 20 steps); the sampler is what to fix.
+    const { sampler_name: samplerName, sampler_index: samplerIndex } = asRecord(raw);
+    const sampler = samplerName ?? samplerIndex;
+    if (typeof sampler === 'string') resolveSampler(sampler);
     const body = validate(Txt2ImgRequest, raw);
     const [models, settings] = await Promise.all([deps.listModels(), deps.settings()]);
     const current = await currentCheckpoint(models);
