@@ -14,7 +14,7 @@ import { StableDiffusionApi } from 'stable-diffusion-client';
 import { TINY_SD15 } from '../../native-models/test/fixtures.ts';
 import { readPngText } from '../png-metadata/index.ts';
 import { StudioServer } from '../server/http-server.ts';
-import { startTestStudio, TINY_MODEL_ID, type TestStudio } from '../test/studio-fixture.ts';
+import { startTestStudio, TINY_MODEL_ID, tinyRequest, type TestStudio } from '../test/studio-fixture.ts';
 import { mountA1111, parseApiAuth } from './index.ts';
 
 const LORA = 'tiny_yoso_style_lora';
@@ -155,6 +155,20 @@ describe('A1111 clients against the studio', () => {
     const idle = await api.getProgress();
     assert.equal(idle.progress, 0);
     assert.equal(idle.state.job_count, 0);
+  });
+
+  test("requests wait behind the studio's own jobs, in the same queue", async () => {
+    const { jobIds } = await t.studio.handlers['generate.enqueue']({ request: tinyRequest({ seed: 500, steps: 1 }), count: 3 });
+    const result = await api.txt2img({ prompt: 'after the studio', seed: 9, ...small, steps: 1 });
+    assert.equal(result.images.length, 1);
+    const jobs = t.studio.queue.list();
+    const ours = jobs.filter((job) => job.origin === 'a1111').at(-1)!;
+    assert.equal(ours.state, 'done');
+    const finishedBefore = (id: string) => jobs.findIndex((job) => job.id === id) < jobs.indexOf(ours);
+    for (const id of jobIds) {
+      assert.equal(jobs.find((job) => job.id === id)?.state, 'done');
+      assert.ok(finishedBefore(id), 'the studio job finished first');
+    }
   });
 
   test('unsupported samplers and out-of-range values answer in A1111 shapes', async () => {

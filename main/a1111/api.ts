@@ -173,7 +173,7 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
     'png-info': { POST: pngInfo },
     progress: { GET: async () => progress.progress() },
     interrupt: { POST: async () => (progress.interrupt(), {}) },
-    skip: { POST: async () => (progress.interrupt(), {}) },
+    skip: { POST: async () => (progress.skip(), {}) },
     options: { GET: getOptions, POST: setOptions },
     'cmd-flags': { GET: async () => ({ api: true, api_auth: options.credentials ? '***' : null, nowebui: false }) },
     samplers: { GET: async () => SAMPLERS },
