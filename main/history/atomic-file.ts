@@ -33,22 +33,37 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
   const temp = tempPathFor(path);
   const handle = await fs.open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
   try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (options.overwrite) await fs.rename(temp, path);
-    else {
-      // link() fails with EEXIST instead of replacing: no race between "exists?" and "rename".
-      await fs.link(temp, path);
-      await fs.unlink(temp);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
+    if (options.overwrite) await fs.rename(temp, path);
+    else await moveNoReplace(temp, path);
   } catch (error) {
     await fs.rm(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * Moves `from` to `to`, failing with EEXIST rather than replacing. link() makes the check and the
+ * move one step; file systems without hard links (FAT32/exFAT drives, some network shares) fall
+ * back to check-then-rename, which is only racy against another writer of the same name.
+ */
+export async function moveNoReplace(from: string, to: string): Promise<void> {
+  try {
+    await fs.link(from, to);
+    await fs.unlink(from);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EXDEV') throw error;
+  }
+  const taken = await fs.lstat(to).then(() => true, () => false);
+  if (taken) throw Object.assign(new Error(`EEXIST: file already exists, ${to}`), { code: 'EEXIST' });
+  await fs.rename(from, to);
 }
 
 /** Makes renames inside `dir` durable (no-op where directories cannot be opened, e.g. Windows). */

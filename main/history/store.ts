@@ -233,7 +233,7 @@ class SqliteHistoryStore implements HistoryStore {
   }
 
   async purgeDeleted(olderThan?: Date): Promise<{ purged: number }> {
-    const cutoff = (olderThan ?? new Date(8.64e15)).toISOString();
+    const cutoff = olderThan ? olderThan.toISOString() : '9999-12-31T23:59:59.999Z';
     const rows = this.db
       .prepare('SELECT id, image_path, thumbnail_path FROM images WHERE deleted_at IS NOT NULL AND deleted_at < ?')
       .all(cutoff) as Array<Pick<ImageRow, 'id' | 'image_path' | 'thumbnail_path'>>;

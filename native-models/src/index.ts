@@ -1,12 +1,13 @@
 // Public API of the inference library. Other areas import from here only.
 export { ort } from './onnx/ort.ts';
 export { inspectOnnxModel, signatureOf, type OnnxSignature, type OnnxValueInfo } from './onnx/inspect.ts';
-export { openSession, ModelSession, checkFeeds, type ModelSource, type SessionOptions, type Feeds } from './onnx/session.ts';
+export { openSession, ModelSession, checkFeeds, resetProviderFailures, type ModelSource, type SessionOptions, type Feeds } from './onnx/session.ts';
 export {
   PROVIDERS,
   isProviderChoice,
   providerCandidates,
   availableBackends,
+  missingProviderLibrary,
   type ProviderChoice,
   type ExecutionProvider,
   type ProviderReport,

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { signatureOf, type OnnxSignature, type OnnxValueInfo } from './inspect.ts';
 import { ort, type OrtSession, type OrtTensor } from './ort.ts';
-import { availableBackends, providerCandidates, type ExecutionProvider, type ProviderChoice, type ProviderReport } from './providers.ts';
+import { availableBackends, missingProviderLibrary, providerCandidates, type ExecutionProvider, type ProviderChoice, type ProviderReport } from './providers.ts';
 
 /** A model file path, or the model's bytes (e.g. a graph patched or built in memory). */
 export type ModelSource = string | Uint8Array;
@@ -85,8 +85,15 @@ export function checkFeeds(label: string, signature: OnnxSignature, feeds: Feeds
   }
 }
 
-function epConfig(provider: ExecutionProvider): ort.InferenceSession.ExecutionProviderConfig {
-  return provider;
+/**
+ * Providers that failed to start in this process, with the reason. A missing CUDA/DirectML runtime
+ * fails the same way for every model, so later sessions skip it at once instead of paying the
+ * failed start (and onnxruntime's error log) again.
+ */
+const failedProviders = new Map<ExecutionProvider, string>();
+
+export function resetProviderFailures(): void {
+  failedProviders.clear();
 }
 
 /**
@@ -103,9 +110,21 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       reasons.push(`${provider} is not in this onnxruntime-node build (has: ${known.join(', ')})`);
       continue;
     }
+    const missing = requested === 'auto' ? missingProviderLibrary(provider) : null;
+    if (missing) {
+      reasons.push(missing);
+      continue;
+    }
+    const earlierFailure = failedProviders.get(provider);
+    if (earlierFailure) {
+      reasons.push(earlierFailure);
+      continue;
+    }
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [epConfig(provider)],
+      executionProviders: [provider],
       graphOptimizationLevel: 'all',
+      // A provider that cannot start is expected here (we fall back); keep its log off stderr.
+      ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
     try {
@@ -119,7 +138,9 @@ export async function openSession(source: ModelSource, options: SessionOptions =
     } catch (e) {
       const message = (e as Error).message.split('\n')[0] ?? String(e);
       if (provider === 'cpu') throw new Error(`${label}: onnxruntime could not load the model: ${message}`);
-      reasons.push(`${provider} failed to start: ${message}`);
+      const reason = `${provider} failed to start: ${message}`;
+      failedProviders.set(provider, reason);
+      reasons.push(reason);
     }
   }
   throw new Error(`${label}: no execution provider could load the model (${reasons.join('; ')})`);

@@ -151,3 +151,29 @@ test('long prompts are truncated to 77 ids and report the dropped tokens', async
   assert.equal(r.tokens.dropped, 5);
   assert.equal(r.tokens.cond[76], 49407);
 });
+
+test('embeddings of recent prompts are reused; replacing the text encoder drops them', async () => {
+  const inner = pipe.components.textEncoder;
+  const encoded: number[][] = [];
+  const counting = {
+    provider: inner.provider,
+    release: async () => {},
+    encode: (rows: readonly number[][]) => {
+      encoded.push(...rows.map((r) => r.slice(0, 3)));
+      return inner.encode(rows);
+    },
+  };
+  pipe.replaceTextEncoder(counting);
+  try {
+    const request = { prompt: 'a red fox', seed: 3, guidance: 1.5, width: 64, height: 64, png: false as const };
+    const first = await pipe.generate(request);
+    assert.equal(encoded.length, 2); // prompt and the empty negative prompt
+    const again = await pipe.generate({ ...request, seed: 4 });
+    assert.equal(encoded.length, 2);
+    const firstAgain = await pipe.generate(request);
+    assert.deepEqual(firstAgain.images[0]!.rgb, first.images[0]!.rgb);
+    assert.notDeepEqual(again.images[0]!.rgb, first.images[0]!.rgb);
+  } finally {
+    pipe.replaceTextEncoder(inner);
+  }
+});

@@ -76,8 +76,12 @@ function stackRows(sources: Float32Array[], rowSize: number): Float32Array {
   return out;
 }
 
+/** Prompts whose embeddings are kept: re-rolling a prompt with new seeds skips the text encoder. */
+const TEXT_CACHE_SIZE = 8;
+
 export class StableDiffusionPipeline {
   private parts: PipelineParts;
+  private readonly textCache = new Map<string, { data: Float32Array; dims: number[] }>();
 
   constructor(parts: PipelineParts) {
     this.parts = parts;
@@ -127,10 +131,27 @@ export class StableDiffusionPipeline {
   replaceTextEncoder(textEncoder: TextEncoder): TextEncoder {
     const previous = this.parts.textEncoder;
     this.parts = { ...this.parts, textEncoder };
+    this.textCache.clear();
     return previous;
   }
 
+  /** last_hidden_state [1,77,D] for one prompt's ids, from the cache when the same ids ran recently. */
+  private async embed(ids: number[]): Promise<{ data: Float32Array; dims: number[]; ortMs: number }> {
+    const key = ids.join(',');
+    const cached = this.textCache.get(key);
+    if (cached) {
+      this.textCache.delete(key); // re-insert: most recently used last
+      this.textCache.set(key, cached);
+      return { ...cached, ortMs: 0 };
+    }
+    const out = await this.parts.textEncoder.encode([ids]);
+    this.textCache.set(key, { data: out.data, dims: out.dims });
+    if (this.textCache.size > TEXT_CACHE_SIZE) this.textCache.delete(this.textCache.keys().next().value!);
+    return out;
+  }
+
   async release(): Promise<void> {
+    this.textCache.clear();
     const { textEncoder, unet, vaeDecoder } = this.parts;
     await Promise.all([textEncoder.release(), unet.release(), vaeDecoder.release()]);
   }
@@ -138,7 +159,7 @@ export class StableDiffusionPipeline {
   async generate(input: GenerateRequest): Promise<GenerationResult> {
     const started = performance.now();
     const req = resolveRequest(input, this.parts.sizeMultiple);
-    const { tokenizer, scheduler, textEncoder, unet, vaeDecoder, vaeScalingFactor } = this.parts;
+    const { tokenizer, scheduler, unet, vaeDecoder, vaeScalingFactor } = this.parts;
     const signal = input.signal;
     const progress = input.onProgress ?? (() => {});
     const batch = req.batchSize;
@@ -151,13 +172,13 @@ export class StableDiffusionPipeline {
     const textStart = performance.now();
     const cond: TokenizedPrompt = tokenizer.encode(req.prompt);
     const uncond: TokenizedPrompt | null = cfg ? tokenizer.encode(req.negativePrompt) : null;
-    const condOut = await textEncoder.encode([cond.ids]);
+    const condOut = await this.embed(cond.ids);
     ortMs += condOut.ortMs;
     const [, seqLen, hiddenSize] = condOut.dims as [number, number, number];
     const rowSize = seqLen * hiddenSize;
     const rows: Float32Array[] = [];
     if (uncond) {
-      const uncondOut = await textEncoder.encode([uncond.ids]);
+      const uncondOut = await this.embed(uncond.ids);
       ortMs += uncondOut.ortMs;
       for (let i = 0; i < batch; i++) rows.push(uncondOut.data);
     }
