@@ -195,7 +195,7 @@ describe('A1111 clients against the studio', () => {
 
   test('--api-auth: Basic credentials as A1111 checks them', async () => {
     const guarded = new StudioServer({ studio: t.studio, rendererDir: join(t.root, 'renderer'), access: { token: null } });
-    mountA1111(guarded, t.studio, { credentials: parseApiAuth('bot:s3cret') });
+    mountA1111(guarded, t.studio, { credentials: parseApiAuth('bot:s3cret'), corsOrigins: ['https://editor.example'] });
     const url = (await guarded.listen(0, '127.0.0.1')).href.replace(/\/$/, '');
     try {
       const none = await fetch(`${url}/sdapi/v1/sd-models`);
@@ -206,6 +206,16 @@ describe('A1111 clients against the studio', () => {
       assert.equal(wrong.status, 401);
       const ok = await fetch(`${url}/sdapi/v1/sd-models`, { headers: { Authorization: `Basic ${Buffer.from('bot:s3cret').toString('base64')}` } });
       assert.equal(ok.status, 200);
+      // --cors-allow-origins: the browser's preflight (no credentials) passes, the call still needs them.
+      const preflight = await fetch(`${url}/sdapi/v1/txt2img`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://editor.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      });
+      assert.equal(preflight.status, 200);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://editor.example');
+      assert.equal(preflight.headers.get('access-control-allow-headers'), 'authorization,content-type');
+      const stranger = await fetch(`${url}/sdapi/v1/sd-models`, { headers: { Origin: 'https://evil.example', Authorization: `Basic ${Buffer.from('bot:s3cret').toString('base64')}` } });
+      assert.equal(stranger.headers.get('access-control-allow-origin'), null);
       // stable-diffusion-client's setAuth builds the header but never sends it: it gets A1111's 401.
       const client = new StableDiffusionApi({ baseUrl: url }).setAuth('bot', 's3cret');
       assert.deepEqual(await client.getSdModels(), { error: 'HTTPException', detail: 'Not authenticated', body: '', errors: '401: Not authenticated' });

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { InstalledModel, Job, Settings } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { checkBasicAuth, type ApiCredentials } from './auth.ts';
+import { applyCors } from './cors.ts';
 import { A1111HttpError, A1111ValidationError, toValidationIssues } from './errors.ts';
 import { BODY_LIMITS, readJson, sendError, sendJson } from './http.ts';
 import { buildInfo, echoParameters } from './info.ts';
@@ -35,6 +36,8 @@ export interface A1111Deps {
 export interface A1111Options {
   /** `--api-auth`: when set, every /sdapi route asks for one of these (A1111's behaviour). */
   credentials: ApiCredentials | null;
+  /** `--cors-allow-origins`: origins whose pages may call /sdapi (default none). */
+  corsOrigins?: readonly string[];
 }
 
 export const A1111_PREFIX = '/sdapi/v1/';
@@ -200,6 +203,8 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
     progress,
     async handle(req, res, url) {
       if (!url.pathname.startsWith(A1111_PREFIX)) return false;
+      // The preflight carries no credentials: it is answered before the auth check, as FastAPI does.
+      if (applyCors(options.corsOrigins ?? [], req, res)) return true;
       try {
         if (options.credentials) checkBasicAuth(options.credentials, req.headers.authorization);
         const methods = routes[url.pathname.slice(A1111_PREFIX.length)];
