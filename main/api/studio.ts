@@ -12,8 +12,8 @@ import type { ProcessHost } from '../inference/process-host.ts';
 import { defaultWorkerEntry } from '../inference/process-host.ts';
 import { InferenceSupervisor } from '../inference/supervisor.ts';
 import { openHistory, type HistoryStore } from '../history/index.ts';
-import { ApiFailure } from './errors.ts';
 import { EventBus } from './events.ts';
+import { exportHandlers } from './export-handlers.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { jobHandlers } from './job-handlers.ts';
 import { ModelLibrary } from '../models/index.ts';
@@ -45,10 +45,6 @@ export interface Studio {
 }
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-const unavailable = (what: string) => async (): Promise<never> => {
-  throw new ApiFailure('unavailable', `${what} is not available in this build yet`);
-};
 
 export async function openStudio(options: StudioOptions): Promise<Studio> {
   const { dataDir, modelsDir } = options;
@@ -85,8 +81,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     'settings.set': async (patch) => settings.set(patch),
     ...jobHandlers(queue),
     ...historyHandlers(history, events),
-    'export.start': unavailable('export'),
-    'export.cancel': unavailable('export'),
+    ...exportHandlers(history, events),
     ...modelHandlers(library, supervisor, events),
   };
 

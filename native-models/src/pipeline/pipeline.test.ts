@@ -177,3 +177,28 @@ test('embeddings of recent prompts are reused; replacing the text encoder drops 
     pipe.replaceTextEncoder(inner);
   }
 });
+
+test('fromSources: graphs as bytes and the default SD 1.5 scheduler reproduce a case', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { ClipTokenizer } = await import('../tokenizer/clip-tokenizer.ts');
+  const bytes = (sub: string) => new Uint8Array(readFileSync(join(TINY_SD15(), sub, 'model.onnx')));
+  const [c] = referenceCases((c) => c.name === 'cat_g1.5_s2_seed318');
+  assert.ok(c);
+  const fromBytes = await StableDiffusionPipeline.fromSources(
+    {
+      textEncoder: bytes('text_encoder'),
+      unet: bytes('unet'),
+      vaeDecoder: bytes('vae_decoder'),
+      tokenizer: ClipTokenizer.fromFolder(join(TINY_SD15(), 'tokenizer')),
+    },
+    { provider: 'cpu' },
+  );
+  try {
+    const r = await fromBytes.generate({ prompt: 'a photo of a cat', seed: 318, steps: 2, guidance: 1.5, width: 64, height: 64 });
+    assert.ok(psnr(r.images[0]!.rgb, c.png('image.png').rgb) >= MIN_PSNR_DB);
+    assert.equal(fromBytes.components.unet.provider.used, 'cpu');
+  } finally {
+    await fromBytes.release();
+  }
+});
