@@ -105,12 +105,33 @@ describe('A1111 clients against the studio', () => {
     assert.notEqual(maxDifference(pixels(result.images[0]!), pixels(result.images[1]!)), 0);
   });
 
-  // todo until the inference worker fuses LoRAs (branch lora): it runs, and reports, meanwhile.
-  test('LoRA via <lora:NAME:WEIGHT> reproduces the diffusers reference; without it, the plain reference', { todo: 'LoRA fusion not in the worker yet' }, async () => {
-    const withLora = await api.txt2img({ prompt: `a photo of a cat <lora:${LORA}:1>`, seed: 318, ...small });
+  test('model switch: options.sd_model_checkpoint for what follows, override_settings for one request', async () => {
+    symlinkSync(TINY_SD15(), join(t.modelsDir, 'tiny-copy'), 'dir');
+    assert.deepEqual((await api.getSdModels()).map((m) => m.model_name), [TINY_MODEL_ID, 'tiny-copy']);
+    await api.setModel('tiny-copy');
+    assert.equal(await api.getCurrentModel(), 'tiny-copy');
+    const switched = await api.txt2img({ prompt: 'switched', seed: 11, ...small, steps: 1 });
+    assert.equal((switched.info as Txt2ImgInfo).sd_model_name, 'tiny-copy');
+    assert.match((switched.info as Txt2ImgInfo).infotexts[0]!, /Model: tiny-copy/);
+    const once = await api.txt2img({ prompt: 'once', seed: 11, ...small, steps: 1, override_settings: { sd_model_checkpoint: TINY_MODEL_ID } });
+    assert.equal((once.info as Txt2ImgInfo).sd_model_name, TINY_MODEL_ID);
+    assert.equal(await api.getCurrentModel(), 'tiny-copy', 'override_settings_restore_afterwards defaults to true');
+    const items = t.studio.history.list({ limit: 100 }).items;
+    assert.equal(items.find((i) => i.request.prompt === 'switched')?.request.baseModelId, 'tiny-copy');
+    assert.equal(items.find((i) => i.request.prompt === 'once')?.request.baseModelId, TINY_MODEL_ID);
+    await api.setModel(TINY_MODEL_ID);
+  });
+
+  test('txt2img reproduces the diffusers reference image of the fixture', async () => {
     const plain = await api.txt2img({ prompt: 'a photo of a cat', seed: 318, ...small });
-    assert.ok(maxDifference(pixels(withLora.images[0]!), fixturePixels('cat_g1.5_s2_seed318_lora1.0')) <= 2);
     assert.ok(maxDifference(pixels(plain.images[0]!), fixturePixels('cat_g1.5_s2_seed318')) <= 2);
+  });
+
+  // todo until the inference worker fuses LoRAs (main/inference): it runs, and reports, meanwhile.
+  test('LoRA via <lora:NAME:WEIGHT> reproduces the diffusers LoRA reference, recorded in history and PNG', { todo: 'LoRA fusion not in the worker yet' }, async () => {
+    const withLora = await api.txt2img({ prompt: `a photo of a cat <lora:${LORA}:1>`, seed: 318, ...small });
+    assert.equal(withLora.images.length, 1, JSON.stringify(withLora.data).slice(0, 300));
+    assert.ok(maxDifference(pixels(withLora.images[0]!), fixturePixels('cat_g1.5_s2_seed318_lora1.0')) <= 2);
     const info = withLora.info as Txt2ImgInfo;
     assert.deepEqual(info.all_prompts, [`a photo of a cat <lora:${LORA}:1>`]);
     assert.match(info.infotexts[0]!, new RegExp(`^a photo of a cat <lora:${LORA}:1>\\n`));
