@@ -2,12 +2,13 @@
 // queue order and seeds, failure isolation, cancel mid-batch keeping finished images, and a
 // kill -9 of the inference process during a job.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { decode } from 'fast-png';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from '../contract/api.ts';
 import type { AnyEvent } from './events.ts';
 import { dispatch } from './dispatch.ts';
-import { startTestStudio, tinyRequest, type TestStudio } from '../test/studio-fixture.ts';
+import { startTestStudio, TINY_LORA_ID, tinyRequest, type TestStudio } from '../test/studio-fixture.ts';
 
 async function call(t: TestStudio, name: string, input: unknown): Promise<any> {
   const result = await dispatch(t.studio.handlers, name, input);
@@ -31,7 +32,7 @@ function nextEvent(t: TestStudio, match: (e: AnyEvent) => boolean): Promise<AnyE
 describe('generation through the queue and the inference process', () => {
   let t: TestStudio;
   before(async () => {
-    t = await startTestStudio();
+    t = await startTestStudio({ lora: true });
   });
   after(() => t.close());
 
@@ -90,6 +91,25 @@ describe('generation through the queue and the inference process', () => {
     assert.ok(Math.max(...unetSteps) < 8, `stopped after UNet steps ${unetSteps.join(',')}`);
     // The process is still the same one: a cancel is not a crash.
     assert.equal(t.studio.supervisor.status().state, 'ready');
+  });
+
+  test('a LoRA from the models folder changes the image; scale 0 gives the base image exactly', async () => {
+    const request = tinyRequest({ seed: 11 });
+    const { jobIds } = await call(t, 'generate.enqueue', { request, count: 1 });
+    const withLora = (await call(t, 'generate.enqueue', { request: { ...request, lora: { id: TINY_LORA_ID, scale: 1 } } })).jobIds;
+    const atZero = (await call(t, 'generate.enqueue', { request: { ...request, lora: { id: TINY_LORA_ID, scale: 0 } } })).jobIds;
+    const missing = (await call(t, 'generate.enqueue', { request: { ...request, lora: { id: 'no-such-lora', scale: 1 } } })).jobIds;
+    const jobs = await waitAll(t, [...jobIds, ...withLora, ...atZero, ...missing]);
+    assert.deepEqual(jobs.map((j) => j.state), ['done', 'done', 'done', 'failed']);
+    assert.match(jobs[3]!.error!, /LoRA "no-such-lora" is not in the models folder/);
+    const pixels = (job: Job) => {
+      const item = t.studio.history.get(job.imageIds[0]!)!;
+      return Buffer.from(decode(readFileSync(t.studio.history.absolutePath(item.imagePath))).data as Uint8Array);
+    };
+    const [base, lora, zero] = jobs.slice(0, 3).map(pixels);
+    assert.ok(!base!.equals(lora!), 'the LoRA changed the image');
+    assert.ok(base!.equals(zero!), 'scale 0 is the base model bit for bit');
+    assert.equal(t.studio.history.get(jobs[1]!.imageIds[0]!)!.loraName, TINY_LORA_ID);
   });
 
   test('kill -9 of the inference process fails only the running job; the next runs on a new process', async () => {

@@ -14,7 +14,7 @@ describe('library handlers', () => {
   const events: AnyEvent[] = [];
   let ids: string[];
   before(async () => {
-    t = await startTestStudio();
+    t = await startTestStudio({ lora: true });
     t.studio.events.subscribe((e) => events.push(e));
     const pixels = new Uint8Array(64 * 64 * 3).fill(128);
     const saved = await t.studio.history.saveGeneration({
@@ -77,7 +77,7 @@ describe('library handlers', () => {
 
   test('models.list shows a linked standard-layout folder; import refuses a bad file; remove needs a real model', async () => {
     const models = (await call('models.list', {})).map((m: unknown) => InstalledModel.parse(m));
-    assert.deepEqual(models.map((m: InstalledModel) => [m.id, m.kind]), [['tiny', 'base']]);
+    assert.deepEqual(models.map((m: InstalledModel) => [m.id, m.kind]), [['tiny', 'base'], ['tiny-style', 'lora']]);
     const bogus = join(t.root, 'not-a-lora.safetensors');
     writeFileSync(bogus, 'not safetensors');
     await assert.rejects(call('models.import', { path: bogus }), { code: 'invalid_input' });

@@ -7,8 +7,11 @@ import {
   StableDiffusionPipeline,
   availableBackends,
   isProviderChoice,
+  loadModelFolder,
+  type ModelFolder,
   type StageTimings,
 } from '../../native-models/src/index.ts';
+import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
 import type { ToWorker, WorkerImage } from './protocol.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
@@ -18,23 +21,34 @@ export interface WorkerCallbacks {
   onImage(image: WorkerImage): void;
 }
 
-// One pipeline at a time: an SD 1.5 pipeline holds ~2 GB; switching models releases the old one.
-let loaded: { key: string; pipeline: Promise<StableDiffusionPipeline> } | null = null;
+interface Loaded {
+  pipeline: StableDiffusionPipeline;
+  folder: ModelFolder;
+  /** Patched UNets per (LoRA, scale), kept across generations (native-models/src/lora). */
+  loras: LoraUnets;
+}
+
+// One base model at a time: an SD 1.5 pipeline holds ~2 GB; switching models releases the old one.
+let loaded: { key: string; value: Promise<Loaded> } | null = null;
 
 export async function availableProviders(): Promise<string[]> {
   return availableBackends();
 }
 
-async function pipelineFor(baseDir: string, provider: string): Promise<{ pipeline: StableDiffusionPipeline; loadMs: number }> {
+async function load(baseDir: string, provider: string): Promise<{ model: Loaded; loadMs: number }> {
   const choice = isProviderChoice(provider) ? provider : 'auto';
   const key = `${choice}\n${baseDir}`;
-  if (loaded?.key === key) return { pipeline: await loaded.pipeline, loadMs: 0 };
+  if (loaded?.key === key) return { model: await loaded.value, loadMs: 0 };
   await releaseLoaded();
   const started = performance.now();
-  const pipeline = StableDiffusionPipeline.fromFolder(baseDir, { provider: choice });
-  loaded = { key, pipeline };
+  const value = (async (): Promise<Loaded> => {
+    const folder = loadModelFolder(baseDir);
+    const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice });
+    return { pipeline, folder, loras: new LoraUnets({ provider: choice }) };
+  })();
+  loaded = { key, value };
   try {
-    return { pipeline: await pipeline, loadMs: performance.now() - started };
+    return { model: await value, loadMs: performance.now() - started };
   } catch (error) {
     loaded = null;
     throw error;
@@ -44,10 +58,14 @@ async function pipelineFor(baseDir: string, provider: string): Promise<{ pipelin
 async function releaseLoaded(): Promise<void> {
   const previous = loaded;
   loaded = null;
-  if (previous) await (await previous.pipeline.catch(() => null))?.release();
+  const model = previous ? await previous.value.catch(() => null) : null;
+  if (!model) return;
+  // The pipeline borrows the kept sessions: release it first, then what LoraUnets owns.
+  await model.pipeline.release();
+  await model.loras.release();
 }
 
-function flatTimings(t: StageTimings, loadMs: number): Record<string, number> {
+function flatTimings(t: StageTimings, loadMs: number): Record<string, number> & { total: number } {
   const unet = t.unetMs.reduce((a, b) => a + b, 0);
   return { load: loadMs, text: t.textMs, unet, scheduler: t.schedulerMs, vae: t.vaeMs, ort: t.ortMs, total: t.totalMs + loadMs };
 }
@@ -59,10 +77,15 @@ export async function generate(
 ): Promise<{ provider: string; timingsMs: Record<string, number> }> {
   const { request, models } = message;
   signal.throwIfAborted();
-  if (models.loraPath) throw new Error('LoRA fusion is not in this build yet; generate without a LoRA');
   callbacks.onProgress('load', 0, request.steps);
-  const { pipeline, loadMs } = await pipelineFor(models.baseDir, message.provider);
-  const result = await pipeline.generate({
+  const { model, loadMs } = await load(models.baseDir, message.provider);
+  signal.throwIfAborted();
+  // Always switch: a request without a LoRA must get the plain UNet back after one with.
+  const loraStarted = performance.now();
+  const lora = models.loraPath && request.lora ? { path: models.loraPath, scale: request.lora.scale } : undefined;
+  await model.loras.apply(model.pipeline, model.folder, lora);
+  const loraMs = performance.now() - loraStarted;
+  const result = await model.pipeline.generate({
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
     seed: request.seed,
@@ -77,7 +100,8 @@ export async function generate(
     onProgress: (event) => callbacks.onProgress(event.stage, event.step, event.totalSteps),
   });
   const provider = result.provider.used;
-  const timingsMs = flatTimings(result.timings, loadMs);
+  const flat = flatTimings(result.timings, loadMs);
+  const timingsMs = { ...flat, lora: loraMs, total: flat.total + loraMs };
   for (const image of result.images) {
     callbacks.onImage({
       batchIndex: image.index,
