@@ -127,8 +127,7 @@ describe('A1111 clients against the studio', () => {
     assert.ok(maxDifference(pixels(plain.images[0]!), fixturePixels('cat_g1.5_s2_seed318')) <= 2);
   });
 
-  // todo until the inference worker fuses LoRAs (main/inference): it runs, and reports, meanwhile.
-  test('LoRA via <lora:NAME:WEIGHT> reproduces the diffusers LoRA reference, recorded in history and PNG', { todo: 'LoRA fusion not in the worker yet' }, async () => {
+  test('LoRA via <lora:NAME:WEIGHT> reproduces the diffusers LoRA reference, recorded in history and PNG', async () => {
     const withLora = await api.txt2img({ prompt: `a photo of a cat <lora:${LORA}:1>`, seed: 318, ...small });
     assert.equal(withLora.images.length, 1, JSON.stringify(withLora.data).slice(0, 300));
     assert.ok(maxDifference(pixels(withLora.images[0]!), fixturePixels('cat_g1.5_s2_seed318_lora1.0')) <= 2);
