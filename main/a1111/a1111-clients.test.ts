@@ -14,7 +14,7 @@ import { StableDiffusionApi } from 'stable-diffusion-client';
 import { TINY_SD15 } from '../../native-models/test/fixtures.ts';
 import { readPngText } from '../png-metadata/index.ts';
 import { StudioServer } from '../server/http-server.ts';
-import { startTestStudio, TINY_MODEL_ID, type TestStudio } from '../test/studio-fixture.ts';
+import { startTestStudio, TINY_MODEL_ID, tinyRequest, type TestStudio } from '../test/studio-fixture.ts';
 import { mountA1111, parseApiAuth } from './index.ts';
 
 const LORA = 'tiny_yoso_style_lora';
@@ -105,11 +105,32 @@ describe('A1111 clients against the studio', () => {
     assert.notEqual(maxDifference(pixels(result.images[0]!), pixels(result.images[1]!)), 0);
   });
 
-  test('LoRA via <lora:NAME:WEIGHT> reproduces the diffusers reference; without it, the plain reference', async () => {
-    const withLora = await api.txt2img({ prompt: `a photo of a cat <lora:${LORA}:1>`, seed: 318, ...small });
+  test('model switch: options.sd_model_checkpoint for what follows, override_settings for one request', async () => {
+    symlinkSync(TINY_SD15(), join(t.modelsDir, 'tiny-copy'), 'dir');
+    assert.deepEqual((await api.getSdModels()).map((m) => m.model_name), [TINY_MODEL_ID, 'tiny-copy']);
+    await api.setModel('tiny-copy');
+    assert.equal(await api.getCurrentModel(), 'tiny-copy');
+    const switched = await api.txt2img({ prompt: 'switched', seed: 11, ...small, steps: 1 });
+    assert.equal((switched.info as Txt2ImgInfo).sd_model_name, 'tiny-copy');
+    assert.match((switched.info as Txt2ImgInfo).infotexts[0]!, /Model: tiny-copy/);
+    const once = await api.txt2img({ prompt: 'once', seed: 11, ...small, steps: 1, override_settings: { sd_model_checkpoint: TINY_MODEL_ID } });
+    assert.equal((once.info as Txt2ImgInfo).sd_model_name, TINY_MODEL_ID);
+    assert.equal(await api.getCurrentModel(), 'tiny-copy', 'override_settings_restore_afterwards defaults to true');
+    const items = t.studio.history.list({ limit: 100 }).items;
+    assert.equal(items.find((i) => i.request.prompt === 'switched')?.request.baseModelId, 'tiny-copy');
+    assert.equal(items.find((i) => i.request.prompt === 'once')?.request.baseModelId, TINY_MODEL_ID);
+    await api.setModel(TINY_MODEL_ID);
+  });
+
+  test('txt2img reproduces the diffusers reference image of the fixture', async () => {
     const plain = await api.txt2img({ prompt: 'a photo of a cat', seed: 318, ...small });
-    assert.ok(maxDifference(pixels(withLora.images[0]!), fixturePixels('cat_g1.5_s2_seed318_lora1.0')) <= 2);
     assert.ok(maxDifference(pixels(plain.images[0]!), fixturePixels('cat_g1.5_s2_seed318')) <= 2);
+  });
+
+  test('LoRA via <lora:NAME:WEIGHT> reproduces the diffusers LoRA reference, recorded in history and PNG', async () => {
+    const withLora = await api.txt2img({ prompt: `a photo of a cat <lora:${LORA}:1>`, seed: 318, ...small });
+    assert.equal(withLora.images.length, 1, JSON.stringify(withLora.data).slice(0, 300));
+    assert.ok(maxDifference(pixels(withLora.images[0]!), fixturePixels('cat_g1.5_s2_seed318_lora1.0')) <= 2);
     const info = withLora.info as Txt2ImgInfo;
     assert.deepEqual(info.all_prompts, [`a photo of a cat <lora:${LORA}:1>`]);
     assert.match(info.infotexts[0]!, new RegExp(`^a photo of a cat <lora:${LORA}:1>\\n`));
@@ -156,6 +177,20 @@ describe('A1111 clients against the studio', () => {
     assert.equal(idle.state.job_count, 0);
   });
 
+  test("requests wait behind the studio's own jobs, in the same queue", async () => {
+    const { jobIds } = await t.studio.handlers['generate.enqueue']({ request: tinyRequest({ seed: 500, steps: 1 }), count: 3 });
+    const result = await api.txt2img({ prompt: 'after the studio', seed: 9, ...small, steps: 1 });
+    assert.equal(result.images.length, 1);
+    const jobs = t.studio.queue.list();
+    const ours = jobs.filter((job) => job.origin === 'a1111').at(-1)!;
+    assert.equal(ours.state, 'done');
+    const finishedBefore = (id: string) => jobs.findIndex((job) => job.id === id) < jobs.indexOf(ours);
+    for (const id of jobIds) {
+      assert.equal(jobs.find((job) => job.id === id)?.state, 'done');
+      assert.ok(finishedBefore(id), 'the studio job finished first');
+    }
+  });
+
   test('unsupported samplers and out-of-range values answer in A1111 shapes', async () => {
     // The client's defaults: "Euler a", 20 steps, CFG 7, 512x512.
     const euler = await api.txt2img({ prompt: 'x' });
@@ -180,7 +215,7 @@ describe('A1111 clients against the studio', () => {
 
   test('--api-auth: Basic credentials as A1111 checks them', async () => {
     const guarded = new StudioServer({ studio: t.studio, rendererDir: join(t.root, 'renderer'), access: { token: null } });
-    mountA1111(guarded, t.studio, { credentials: parseApiAuth('bot:s3cret') });
+    mountA1111(guarded, t.studio, { credentials: parseApiAuth('bot:s3cret'), corsOrigins: ['https://editor.example'] });
     const url = (await guarded.listen(0, '127.0.0.1')).href.replace(/\/$/, '');
     try {
       const none = await fetch(`${url}/sdapi/v1/sd-models`);
@@ -191,6 +226,16 @@ describe('A1111 clients against the studio', () => {
       assert.equal(wrong.status, 401);
       const ok = await fetch(`${url}/sdapi/v1/sd-models`, { headers: { Authorization: `Basic ${Buffer.from('bot:s3cret').toString('base64')}` } });
       assert.equal(ok.status, 200);
+      // --cors-allow-origins: the browser's preflight (no credentials) passes, the call still needs them.
+      const preflight = await fetch(`${url}/sdapi/v1/txt2img`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://editor.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      });
+      assert.equal(preflight.status, 200);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://editor.example');
+      assert.equal(preflight.headers.get('access-control-allow-headers'), 'authorization,content-type');
+      const stranger = await fetch(`${url}/sdapi/v1/sd-models`, { headers: { Origin: 'https://evil.example', Authorization: `Basic ${Buffer.from('bot:s3cret').toString('base64')}` } });
+      assert.equal(stranger.headers.get('access-control-allow-origin'), null);
       // stable-diffusion-client's setAuth builds the header but never sends it: it gets A1111's 401.
       const client = new StableDiffusionApi({ baseUrl: url }).setAuth('bot', 's3cret');
       assert.deepEqual(await client.getSdModels(), { error: 'HTTPException', detail: 'Not authenticated', body: '', errors: '401: Not authenticated' });

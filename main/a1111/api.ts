@@ -7,13 +7,14 @@ import type { z } from 'zod';
 import type { InstalledModel, Job, Settings } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { checkBasicAuth, type ApiCredentials } from './auth.ts';
+import { applyCors } from './cors.ts';
 import { A1111HttpError, A1111ValidationError, toValidationIssues } from './errors.ts';
 import { BODY_LIMITS, readJson, sendError, sendJson } from './http.ts';
 import { buildInfo, echoParameters } from './info.ts';
 import { a1111Name, findModel, namesOf } from './model-names.ts';
 import { readPngInfo } from './png-info.ts';
 import { ProgressTracker, type QueueView } from './progress.ts';
-import { SAMPLERS } from './samplers.ts';
+import { resolveSampler, SAMPLERS } from './samplers.ts';
 import { OptionsPatch, PngInfoRequest, Txt2ImgRequest, type LoraItem, type SdModelItem } from './schemas.ts';
 import { planTxt2Img } from './txt2img-plan.ts';
 
@@ -35,6 +36,8 @@ export interface A1111Deps {
 export interface A1111Options {
   /** `--api-auth`: when set, every /sdapi route asks for one of these (A1111's behaviour). */
   credentials: ApiCredentials | null;
+  /** `--cors-allow-origins`: origins whose pages may call /sdapi (default none). */
+  corsOrigins?: readonly string[];
 }
 
 export const A1111_PREFIX = '/sdapi/v1/';
@@ -70,6 +73,10 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
 
   async function txt2img(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const raw = await readJson(req, BODY_LIMITS.json);
+    // The sampler first: clients default to "Euler a" (and 20 steps); the sampler is what to fix.
+    const { sampler_name: samplerName, sampler_index: samplerIndex } = asRecord(raw);
+    const sampler = samplerName ?? samplerIndex;
+    if (typeof sampler === 'string') resolveSampler(sampler);
     const body = validate(Txt2ImgRequest, raw);
     const [models, settings] = await Promise.all([deps.listModels(), deps.settings()]);
     const current = await currentCheckpoint(models);
@@ -169,7 +176,7 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
     'png-info': { POST: pngInfo },
     progress: { GET: async () => progress.progress() },
     interrupt: { POST: async () => (progress.interrupt(), {}) },
-    skip: { POST: async () => (progress.interrupt(), {}) },
+    skip: { POST: async () => (progress.skip(), {}) },
     options: { GET: getOptions, POST: setOptions },
     'cmd-flags': { GET: async () => ({ api: true, api_auth: options.credentials ? '***' : null, nowebui: false }) },
     samplers: { GET: async () => SAMPLERS },
@@ -196,6 +203,8 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
     progress,
     async handle(req, res, url) {
       if (!url.pathname.startsWith(A1111_PREFIX)) return false;
+      // The preflight carries no credentials: it is answered before the auth check, as FastAPI does.
+      if (applyCors(options.corsOrigins ?? [], req, res)) return true;
       try {
         if (options.credentials) checkBasicAuth(options.credentials, req.headers.authorization);
         const methods = routes[url.pathname.slice(A1111_PREFIX.length)];

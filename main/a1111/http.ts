@@ -1,6 +1,7 @@
 // Reading bodies with a size limit and answering JSON, for the /sdapi routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { A1111HttpError, A1111ValidationError, jsonDecodeIssue } from './errors.ts';
+import { ZodError } from 'zod';
+import { A1111HttpError, A1111ValidationError, jsonDecodeIssue, toValidationIssues } from './errors.ts';
 
 /** Body limits: generation requests are small; png-info carries a base64 PNG. */
 export const BODY_LIMITS = { json: 1024 * 1024, pngInfo: 64 * 1024 * 1024 } as const;
@@ -46,6 +47,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendError(res: ServerResponse, error: unknown): void {
   if (error instanceof A1111ValidationError) return sendJson(res, 422, error.body());
   if (error instanceof A1111HttpError) return sendJson(res, error.status, error.body(), error.headers);
+  // The studio's own request schema, checked after the A1111 one: still the client's input.
+  if (error instanceof ZodError) return sendJson(res, 422, new A1111ValidationError(toValidationIssues(error.issues)).body());
   const kind = error instanceof Error ? error.name : 'Exception';
   const message = error instanceof Error ? error.message : String(error);
   sendJson(res, 500, new A1111HttpError(500, message, kind).body());

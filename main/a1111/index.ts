@@ -11,6 +11,7 @@ import { createA1111Api, type A1111Api, type A1111Options } from './api.ts';
 import { a1111DepsFor } from './studio-deps.ts';
 
 export { parseApiAuth } from './auth.ts';
+export { parseCorsOrigins } from './cors.ts';
 export { createA1111Api, A1111_PREFIX, type A1111Api, type A1111Deps, type A1111Options } from './api.ts';
 
 export function mountA1111(server: StudioServer, studio: Studio, options: A1111Options): A1111Api {

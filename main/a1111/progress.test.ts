@@ -107,3 +107,17 @@ test('while a studio job runs, interrupt drops the first waiting A1111 request',
   running[0]!.finish();
   await queue.waitFor(studio[0]!.id);
 });
+
+test('skip drops the running batch of an A1111 request and goes on with the next', async () => {
+  const { queue, running } = steppedQueue();
+  const tracker = new ProgressTracker(queue);
+  const api = queue.enqueue([request(1), request(2)], 'a1111');
+  tracker.track(api.map((j) => j.id));
+  await tick();
+  tracker.skip();
+  assert.equal((await queue.waitFor(api[0]!.id)).state, 'cancelled');
+  await tick();
+  assert.equal(queue.get(api[1]!.id).state, 'running');
+  running[1]!.finish();
+  assert.equal((await queue.waitFor(api[1]!.id)).state, 'done');
+});

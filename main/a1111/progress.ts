@@ -113,6 +113,12 @@ export class ProgressTracker {
     for (const id of [...pending, ...current]) this.queue.cancel(id);
   }
 
+  /** A1111's skip: drop the image being made, go on with the request's next batch. */
+  skip(): void {
+    const running = this.queue.list().find((job) => job.state === 'running');
+    if (running && this.requestOf(running.id)) this.queue.cancel(running.id);
+  }
+
   private firstWaiting(jobs: Job[]): TrackedRequest | null {
     for (const job of jobs) {
       if (job.state !== 'queued') continue;

@@ -32,7 +32,7 @@ function nextEvent(t: TestStudio, match: (e: AnyEvent) => boolean): Promise<AnyE
 describe('generation through the queue and the inference process', () => {
   let t: TestStudio;
   before(async () => {
-    t = await startTestStudio();
+    t = await startTestStudio({ lora: true });
   });
   after(() => t.close());
 

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseApiAuth } from '../a1111/auth.ts';
+import { parseCorsOrigins } from '../a1111/cors.ts';
 import { resolveDataFolder } from '../data-folder.ts';
 
 export interface ServeOptions {
@@ -14,6 +15,8 @@ export interface ServeOptions {
   rendererDir: string;
   /** `--api-auth user:pass[,user:pass]`: Basic credentials for the A1111-compatible /sdapi routes. */
   apiAuth: string | null;
+  /** `--cors-allow-origins a,b`: origins whose pages may call the A1111 API. */
+  corsOrigins: string[];
 }
 
 export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port P] [--models DIR] [--host H --token T]
@@ -25,7 +28,8 @@ export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port P] [--mod
   --renderer DIR built renderer to serve at / (default renderer/dist)
   --api-auth U:P HTTP Basic credentials (user:pass[,user:pass]) for the AUTOMATIC1111-compatible
                  API at /sdapi/v1; with it, --host needs no --token (the studio UI and /api then
-                 answer only on loopback)`;
+                 answer only on loopback)
+  --cors-allow-origins O[,O]  origins whose web pages may call /sdapi/v1 (A1111's flag)`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -46,6 +50,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
         token: { type: 'string' },
         renderer: { type: 'string' },
         'api-auth': { type: 'string' },
+        'cors-allow-origins': { type: 'string' },
       },
       strict: true,
     }));
@@ -78,5 +83,6 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
     token,
     rendererDir: resolve(values.renderer ?? resolve(repoRoot, 'renderer', 'dist')),
     apiAuth,
+    corsOrigins: parseCorsOrigins(values['cors-allow-origins'] ?? ''),
   };
 }

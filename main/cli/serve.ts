@@ -19,7 +19,10 @@ try {
 
 const studio = await openStudio({ dataDir: options.dataDir, modelsDir: options.modelsDir, host: new NodeProcessHost() });
 const server = new StudioServer({ studio, rendererDir: options.rendererDir, access: { token: options.token } });
-mountA1111(server, studio, { credentials: options.apiAuth === null ? null : parseApiAuth(options.apiAuth) });
+mountA1111(server, studio, {
+  credentials: options.apiAuth === null ? null : parseApiAuth(options.apiAuth),
+  corsOrigins: options.corsOrigins,
+});
 const url = await server.listen(options.port, options.host);
 
 // One line a script (or a test) can wait for; the token is never printed.

@@ -57,13 +57,10 @@ function selectionQuery(selection: ExportSelection): HistoryQuery | null {
 }
 
 /** Items of the selection, newest first, a page at a time (never the whole gallery in memory). */
-async function* selectedItems(store: HistoryStore, selection: ExportSelection): AsyncGenerator<HistoryItem> {
+async function* selectedItems(store: HistoryStore, selection: ExportSelection): AsyncGenerator<HistoryItem | { notFound: string }> {
   const query = selectionQuery(selection);
   if (!query) {
-    for (const id of (selection as { ids: string[] }).ids) {
-      const item = store.get(id);
-      if (item) yield item;
-    }
+    for (const id of (selection as { ids: string[] }).ids) yield store.get(id) ?? { notFound: id };
     return;
   }
   let cursor: string | undefined;
@@ -76,10 +73,11 @@ async function* selectedItems(store: HistoryStore, selection: ExportSelection): 
 
 export function countSelection(store: HistoryStore, selection: ExportSelection): number {
   const query = selectionQuery(selection);
-  return query ? store.count(query) : (selection as { ids: string[] }).ids.filter((id) => store.get(id)).length;
+  return query ? store.count(query) : (selection as { ids: string[] }).ids.length;
 }
 
 const isZipPath = (path: string) => /\.zip$/i.test(path);
+const FOLDER_CONCURRENCY = 4;
 
 export async function exportImages(store: HistoryStore, options: ExportOptions): Promise<ExportResult> {
   const template = options.nameTemplate ?? DEFAULT_TEMPLATE;
@@ -102,41 +100,74 @@ export async function exportImages(store: HistoryStore, options: ExportOptions):
   } catch (error) {
     return { ...result, state: 'failed', error: (error as Error).message };
   }
-  const rows: ManifestRow[] = [];
-  const progress = (file: string | null) =>
-    options.onProgress?.({ done: result.exported.length + result.skipped.length, total, file });
+  // Folder files are independent, so a few are written at once: their fsyncs overlap.
+  // Zip entries are sequential by nature (the sink applies its own backpressure).
+  const concurrency = kind === 'folder' ? FOLDER_CONCURRENCY : 1;
+  const done: Array<{ id: string; file: string; row: ManifestRow } | undefined> = [];
+  const inFlight = new Set<Promise<void>>();
+  let writeFailure: { error: unknown } | null = null;
+  let finished = 0;
+  const progress = (file: string | null) => options.onProgress?.({ done: finished, total, file });
+  const skip = (id: string, reason: string) => {
+    result.skipped.push({ id, reason });
+    finished++;
+    progress(null);
+  };
+  const collect = () => {
+    const complete = done.filter((d) => d !== undefined);
+    result.exported = complete.map(({ id, file }) => ({ id, file }));
+    return complete.map((d) => d.row);
+  };
   progress(null);
   let index = 0;
   try {
     for await (const item of selectedItems(store, options.selection)) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted || writeFailure) break;
+      const position = index++;
+      if ('notFound' in item) {
+        skip(item.notFound, 'not in the gallery (deleted, or a wrong id)');
+        continue;
+      }
       let bytes: Uint8Array;
       try {
         bytes = new Uint8Array(await fs.readFile(store.absolutePath(item.imagePath)));
         if (options.stripMetadata) bytes = stripMetadataChunks(bytes);
       } catch (error) {
-        result.skipped.push({ id: item.id, reason: describeSourceError(error, item) });
-        index++;
-        progress(null);
+        skip(item.id, describeSourceError(error, item));
         continue;
       }
-      const file = await sink.add(renderName(template, item, index++, total), '.png', bytes, new Date(item.createdAt));
-      result.exported.push({ id: item.id, file });
-      rows.push(manifestRow(file, item));
-      progress(file);
+      const task = sink
+        .add(renderName(template, item, position, total), '.png', bytes, new Date(item.createdAt))
+        .then(
+          (file) => {
+            done[position] = { id: item.id, file, row: manifestRow(file, item) };
+            finished++;
+            progress(file);
+          },
+          (error: unknown) => {
+            writeFailure ??= { error };
+          },
+        )
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
+    if (writeFailure) throw (writeFailure as { error: unknown }).error;
     if (options.signal?.aborted) throw new CancelledError();
-    result.manifest = await writeManifest(sink, rows);
+    result.manifest = await writeManifest(sink, collect());
     await sink.finish();
     return result;
   } catch (error) {
+    await Promise.all(inFlight);
     await sink.abort();
+    const rows = collect();
     result.state = error instanceof CancelledError ? 'cancelled' : 'failed';
     result.error = error instanceof CancelledError ? null : errorMessage(error, options.to);
     if (kind === 'zip') {
       result.exported = [];
       result.manifest = null;
-    } else if (result.exported.length > 0 && !result.manifest) {
+    } else if (rows.length > 0 && !result.manifest) {
       // The folder keeps the complete files; a manifest tells what they are (best effort: the disk may be full).
       result.manifest = await writeManifest(sink, rows).catch(() => null);
     }

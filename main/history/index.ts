@@ -28,6 +28,8 @@ export interface HistoryStore {
   readonly dataDir: string;
   /** Report of the reconcile run at open (null when opened with reconcile: false). */
   readonly startupReconcile: ReconcileReport | null;
+  /** Items purged from the trash at open (deleted more than trashDays ago). */
+  readonly startupPurged: number;
   saveGeneration(input: SaveGenerationInput): Promise<HistoryItem[]>;
   get(id: string): HistoryItem | null;
   list(query?: HistoryQuery): HistoryPage;
@@ -36,7 +38,8 @@ export interface HistoryStore {
   setTags(id: string, tags: string[]): HistoryItem;
   /** Hides the items at once; files stay until purgeDeleted, so undo restores everything. */
   delete(ids: string[]): DeleteReceipt;
-  undoDelete(undoToken: string): { restored: number };
+  /** Restores the items of one delete; `ids` says which (for a history.changed event). */
+  undoDelete(undoToken: string): { restored: number; ids: string[] };
   /** Removes files and rows of items deleted before `olderThan` (default: all deleted). */
   purgeDeleted(olderThan?: Date): Promise<{ purged: number }>;
   /** The request that makes exactly this image again (batchSize 1 unless it used shared noise). */
@@ -51,8 +54,13 @@ export interface HistoryStore {
 
 export interface OpenHistoryOptions {
   dataDir: string;
-  /** Reconcile rows and files at open (default true). */
+  /** Reconcile rows and files at open (default true). Off for a second process (e.g. the export CLI). */
   reconcile?: boolean;
+  /** Deleted items older than this many days are purged at open (default 30; 0 keeps them). */
+  trashDays?: number;
 }
 
-export { openHistory } from './store.ts';
+export { openHistory, NotFoundError } from './store.ts';
+export { InvalidQueryError } from './queries.ts';
+/** Parameters of a dropped PNG (ours, A1111 or ComfyUI) without importing it. */
+export { readPngParameters, NoParametersError, type ParsedPngParameters } from '../png-metadata/index.ts';

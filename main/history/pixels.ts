@@ -1,17 +1,13 @@
-// Pixel helpers: PNG encode/decode to 8-bit RGB(A) with fast-png, and thumbnails by area
-// averaging (every source pixel contributes by the area it covers, so no aliasing on 4-8x
-// downscales). Thumbnails are PNG: lossless and no extra dependency; 256 px keeps them ~50-90 KB.
-import { convertIndexedToRgb, decode, encode } from 'fast-png';
+// Pixel helpers: PNG decode to 8-bit RGB(A) with fast-png (any PNG a user may import), and
+// thumbnails by area averaging (every source pixel contributes by the area it covers, so no
+// aliasing on 2-8x downscales). Thumbnails are PNG: lossless and no extra dependency.
+import { convertIndexedToRgb, decode } from 'fast-png';
 
 export interface Rgb8Image {
   width: number;
   height: number;
   channels: 3 | 4;
   data: Uint8Array | Uint8ClampedArray;
-}
-
-export function encodePng(image: Rgb8Image): Uint8Array {
-  return encode({ width: image.width, height: image.height, data: image.data, channels: image.channels, depth: 8 });
 }
 
 /** Decodes any PNG (grey, palette, 16-bit, alpha) to 8-bit RGB or RGBA. */

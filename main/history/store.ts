@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { GenerationRequest, MAX_SEED } from '../contract/generation.ts';
-import { embedMetadata, readPngParameters, YOSO_FORMAT, type YosoImageMetadata } from '../png-metadata/index.ts';
+import { embedMetadata, metadataChunks, readPngParameters, YOSO_FORMAT, type YosoImageMetadata } from '../png-metadata/index.ts';
 import { syncDirectory, writeFileAtomic } from './atomic-file.ts';
 import type { HistoryStore, OpenHistoryOptions } from './index.ts';
 import {
@@ -20,7 +20,8 @@ import {
   toAbsolute,
 } from './layout.ts';
 import { migrate } from './migrations/index.ts';
-import { decodeToRgb8, downscale, encodePng, type Rgb8Image } from './pixels.ts';
+import { decodeToRgb8, downscale, type Rgb8Image } from './pixels.ts';
+import { encodePngAsync } from '../png-metadata/encode.ts';
 import { countImages, listImages, SELECT_ITEM } from './queries.ts';
 import { reconcileDataFolder } from './reconcile.ts';
 import { INSERT_SQL, type ImageRow, type NewImageRow, rowFromMetadata, rowToItem } from './rows.ts';
@@ -35,6 +36,8 @@ import type {
 } from './types.ts';
 
 export const APP_VERSION = 'YOSO Studio 0.1.0';
+/** Deleted items stay restorable (undo, or the trash) this long before their files are removed. */
+export const DEFAULT_TRASH_DAYS = 30;
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -92,6 +95,7 @@ export function imageMetadata(
 
 class SqliteHistoryStore implements HistoryStore {
   startupReconcile: ReconcileReport | null = null;
+  startupPurged = 0;
   private readonly insert: Database.Statement;
 
   constructor(
@@ -117,7 +121,7 @@ class SqliteHistoryStore implements HistoryStore {
     const thumbPath = thumbnailPathFor(imagePath);
     const absolute = this.absolutePath(thumbPath);
     await fs.mkdir(dirname(absolute), { recursive: true });
-    await writeFileAtomic(absolute, encodePng(downscale(pixels, THUMBNAIL_SIDE)), { overwrite: true });
+    await writeFileAtomic(absolute, await encodePngAsync(downscale(pixels, THUMBNAIL_SIDE)), { overwrite: true });
     return thumbPath;
   }
 
@@ -151,7 +155,7 @@ class SqliteHistoryStore implements HistoryStore {
         const id = randomUUID();
         const meta = imageMetadata(input, batchRequest, image.batchIndex, id, createdAt, batchId);
         const pixels: Rgb8Image = { width: image.width, height: image.height, channels: image.channels, data: image.pixels };
-        const png = embedMetadata(encodePng(pixels), meta);
+        const png = await encodePngAsync(pixels, metadataChunks(meta));
         const imagePath = imagePathFor(createdAt, id);
         written.push(imagePath);
         const thumbPath = await this.writeImageFiles(imagePath, png, pixels);
@@ -159,7 +163,9 @@ class SqliteHistoryStore implements HistoryStore {
         rows.push(rowFromMetadata(meta, imagePath, thumbPath));
       }
       await this.syncFolders(written);
-      this.insertRows(rows);
+      // Images of one batch share createdAt and the gallery breaks ties newest-rowid first:
+      // inserting the last image first shows the batch in its own order (0, 1, 2, ...).
+      this.insertRows([...rows].reverse());
     } catch (error) {
       // Nothing was reported saved: take back the files of this batch so no orphan is left.
       await Promise.all(written.map((p) => fs.rm(this.absolutePath(p), { force: true })));
@@ -225,11 +231,11 @@ class SqliteHistoryStore implements HistoryStore {
     return { undoToken: token, deleted };
   }
 
-  undoDelete(undoToken: string): { restored: number } {
-    const info = this.db
-      .prepare('UPDATE images SET deleted_at = NULL, delete_token = NULL WHERE delete_token = ?')
-      .run(undoToken);
-    return { restored: info.changes };
+  undoDelete(undoToken: string): { restored: number; ids: string[] } {
+    const rows = this.db
+      .prepare('UPDATE images SET deleted_at = NULL, delete_token = NULL WHERE delete_token = ? RETURNING id')
+      .all(undoToken) as Array<{ id: string }>;
+    return { restored: rows.length, ids: rows.map((r) => r.id) };
   }
 
   async purgeDeleted(olderThan?: Date): Promise<{ purged: number }> {
@@ -328,10 +334,26 @@ export type { SqliteHistoryStore };
 
 export async function openHistory(options: OpenHistoryOptions): Promise<HistoryStore & SqliteHistoryStore> {
   const { dataDir } = options;
-  for (const dir of [dataDir, toAbsolute(dataDir, IMAGES_DIR), toAbsolute(dataDir, THUMBNAILS_DIR)]) {
-    mkdirSync(dir, { recursive: true });
+  try {
+    for (const dir of [dataDir, toAbsolute(dataDir, IMAGES_DIR), toAbsolute(dataDir, THUMBNAILS_DIR)]) {
+      mkdirSync(dir, { recursive: true });
+    }
+  } catch (error) {
+    throw new Error(
+      `cannot use ${dataDir} as the data folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+        'choose a writable folder with --data DIR or YOSO_STUDIO_DATA',
+    );
   }
-  const db = openDatabase(toAbsolute(dataDir, DATABASE_FILE));
+  const file = toAbsolute(dataDir, DATABASE_FILE);
+  let db: Database.Database;
+  try {
+    db = openDatabase(file);
+  } catch (error) {
+    throw new Error(
+      `cannot open the history database ${file}: ${(error as Error).message}. ` +
+        'If it is damaged, move it aside: the images stay in the folder and are re-imported from their metadata at the next start',
+    );
+  }
   try {
     migrate(db);
   } catch (error) {
@@ -339,6 +361,10 @@ export async function openHistory(options: OpenHistoryOptions): Promise<HistoryS
     throw error;
   }
   const store = new SqliteHistoryStore(dataDir, db);
-  if (options.reconcile !== false) store.startupReconcile = await store.reconcile();
+  if (options.reconcile !== false) {
+    store.startupReconcile = await store.reconcile();
+    const days = options.trashDays ?? DEFAULT_TRASH_DAYS;
+    if (days > 0) store.startupPurged = (await store.purgeDeleted(new Date(Date.now() - days * 86_400_000))).purged;
+  }
   return store;
 }

@@ -114,6 +114,73 @@ function parseContentRangeStart(res: http.IncomingMessage): number | null {
 
 const isAbort = (signal: AbortSignal) => signal.aborted;
 
+/** Bytes waiting for the disk before the socket is paused (backpressure). */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Appends a response body to the part file. Chunks are taken in flowing mode and written in
+ * order (batched with writev while the disk is busy), so every byte that arrived before a dropped
+ * connection reaches the disk: an async iterator would discard the buffered ones on error, and
+ * the resume would fetch them again. Resolves with the bytes written; rejects after writing them
+ * if the body ended early.
+ */
+function appendBody(res: http.IncomingMessage, partPath: string, onWritten: (buf: Buffer) => void): Promise<number> {
+  return open(partPath, 'a').then(
+    (handle) =>
+      new Promise<number>((resolve, reject) => {
+        let written = 0;
+        let queuedBytes = 0;
+        let pending: Buffer[] = [];
+        let writing: Promise<void> | null = null;
+        let writeError: unknown = null;
+        let ended: { error: unknown } | null = null;
+
+        const drain = async () => {
+          while (pending.length > 0 && writeError === null) {
+            const batch = pending;
+            pending = [];
+            try {
+              await handle.writev(batch);
+            } catch (error) {
+              writeError = error;
+              res.destroy();
+              break;
+            }
+            for (const buf of batch) {
+              written += buf.length;
+              queuedBytes -= buf.length;
+              onWritten(buf);
+            }
+            if (queuedBytes <= MAX_QUEUED_BYTES / 2 && res.isPaused() && !ended) res.resume();
+          }
+          writing = null;
+          if (ended) finish();
+        };
+        const finish = () => {
+          if (writing) return;
+          void handle.close().then(
+            () => (writeError ?? ended?.error ? reject(writeError ?? ended!.error) : resolve(written)),
+            reject,
+          );
+        };
+        const end = (error: unknown) => {
+          if (ended) return;
+          ended = { error };
+          finish();
+        };
+        res.on('data', (buf: Buffer) => {
+          pending.push(buf);
+          queuedBytes += buf.length;
+          if (queuedBytes > MAX_QUEUED_BYTES) res.pause();
+          writing ??= drain();
+        });
+        res.on('end', () => end(null));
+        res.on('error', (error) => end(error));
+        res.on('close', () => end(res.complete ? null : new Error('connection closed mid-body')));
+      }),
+  );
+}
+
 export async function downloadFile(input: DownloadFileInput): Promise<DownloadedFile> {
   const { hub, repo, revision, path, meta, partPath, signal } = input;
   const url = resolveUrl(hub, repo, revision, path);
@@ -178,22 +245,13 @@ export async function downloadFile(input: DownloadFileInput): Promise<Downloaded
         await restartFromZero();
       }
       const contentLength = Number(headerValue(res, 'content-length') ?? NaN);
-      const handle = await open(partPath, 'a');
-      let received = 0;
-      try {
-        for await (const chunk of res) {
-          const buf = chunk as Buffer;
-          await handle.write(buf);
-          hash.update(buf);
-          offset += buf.length;
-          received += buf.length;
-          fetchedBytes += buf.length;
-          progressed = true;
-          input.onBytes(buf.length);
-        }
-      } finally {
-        await handle.close();
-      }
+      const received = await appendBody(res, partPath, (buf) => {
+        hash.update(buf);
+        offset += buf.length;
+        fetchedBytes += buf.length;
+        progressed = true;
+        input.onBytes(buf.length);
+      });
       if (Number.isFinite(contentLength) && received < contentLength) {
         throw new PullError('network', `${what}: connection closed after ${received} of ${contentLength} bytes`);
       }
@@ -210,9 +268,12 @@ export async function downloadFile(input: DownloadFileInput): Promise<Downloaded
         throw new PullError('network', `${what}: gave up after ${input.retry.attempts} retries (${message}); the partial file is kept, pull again to resume`);
       }
       await sleep(backoffMs(input.retry, failures), signal);
-      offset = await sizeOf(partPath);
-      if (offset === 0) hash = createHash('sha256');
-      else hash = await hashPrefix(partPath, offset);
+      // The running hash covers exactly the bytes written; re-read only if the disk disagrees.
+      const onDisk = await sizeOf(partPath);
+      if (onDisk !== offset) {
+        offset = onDisk;
+        hash = await hashPrefix(partPath, offset);
+      }
     }
   }
 

@@ -140,17 +140,29 @@ export interface RepoFile {
   sha256: string | null;
 }
 
-/** Every file of a repo at a revision (the Hub's tree API, recursive). */
+type TreeEntry = { type: string; path: string; size?: number; lfs?: { oid?: string; sha256?: string } };
+
+/** The next page of a paginated Hub listing (`Link: <url>; rel="next"`), if any. */
+function nextPage(res: http.IncomingMessage, current: string): string | null {
+  const m = /<([^>]+)>\s*;\s*rel="next"/.exec(headerValue(res, 'link') ?? '');
+  return m ? new URL(m[1]!, current).toString() : null;
+}
+
+/** Every file of a repo at a revision (the Hub's tree API, recursive, all pages). */
 export async function listRepoFiles(hub: HubOptions, repo: string, revision: string, signal?: AbortSignal): Promise<RepoFile[]> {
-  const url = `${hub.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`;
-  const res = await request(url, { headers: authHeaders(hub, url), signal });
-  const body = await readBody(res);
-  const status = res.statusCode ?? 0;
-  if (status >= 400) throw statusError(status, `${repo}@${revision}`, hub, res) ?? new PullError('network', `listing ${repo}: HTTP ${status}`);
-  const entries = JSON.parse(body) as Array<{ type: string; path: string; size?: number; lfs?: { oid?: string; sha256?: string } }>;
-  return entries
-    .filter((e) => e.type === 'file')
-    .map((e) => ({ path: e.path, sizeBytes: e.lfs ? (e.size ?? null) : (e.size ?? null), sha256: e.lfs?.oid ?? e.lfs?.sha256 ?? null }));
+  const files: RepoFile[] = [];
+  let url: string | null = `${hub.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`;
+  for (let page = 0; url && page < 100; page++) {
+    const res = await request(url, { headers: authHeaders(hub, url), signal });
+    const body = await readBody(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw statusError(status, `${repo}@${revision}`, hub, res) ?? new PullError('network', `listing ${repo}: HTTP ${status}`);
+    for (const e of JSON.parse(body) as TreeEntry[]) {
+      if (e.type === 'file') files.push({ path: e.path, sizeBytes: e.size ?? null, sha256: e.lfs?.oid ?? e.lfs?.sha256 ?? null });
+    }
+    url = nextPage(res, url);
+  }
+  return files;
 }
 
 async function readBody(res: http.IncomingMessage): Promise<string> {

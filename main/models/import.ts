@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { InstalledModel } from '../contract/api.ts';
+import { assertRoomFor, freeBytes } from './disk.ts';
 import { folderSize, toInstalledModel } from './list.ts';
 import { checkLoraFile } from './lora-check.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
@@ -34,6 +35,14 @@ async function listFiles(dir: string, prefix = ''): Promise<Array<{ path: string
     else if (rel !== MANIFEST_FILE) out.push({ path: rel, sizeBytes: (await stat(join(dir, rel))).size });
   }
   return out;
+}
+
+async function pipelineSize(source: string): Promise<number> {
+  let total = 0;
+  for (const part of ['model_index.json', ...PIPELINE_FOLDERS]) {
+    if (await statOrNull(join(source, part))) total += await folderSize(join(source, part));
+  }
+  return total;
 }
 
 export async function importModel(
@@ -81,6 +90,13 @@ export async function importModel(
 
   const staging = join(stagingRoot(modelsDir), `import-${id}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging, { recursive: true });
+  const needed = kind === 'lora' ? info.size : await pipelineSize(source);
+  try {
+    await assertRoomFor(modelsDir, needed, await freeBytes(staging));
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw new ImportError((error as Error).message.replace('the download needs', 'the copy needs'));
+  }
   try {
     if (kind === 'lora') {
       await copyFile(source, join(staging, mainFile!));

@@ -18,7 +18,8 @@ import { resolveHubOptions } from './hub.ts';
 import { importModel } from './import.ts';
 import { listInstalled } from './list.ts';
 import { readManifest } from './manifest.ts';
-import { assertModelId, toModelId } from './paths.ts';
+import { assertModelId, stagingDirFor, toModelId } from './paths.ts';
+import { acquirePullLock } from './pull-lock.ts';
 import { listPendingPulls, startPull, type PullSpec } from './pull.ts';
 import {
   type BeforeRemoveHook,
@@ -42,6 +43,8 @@ export class ModelLibrary {
   private readonly retry: RetryOptions;
   private readonly concurrentFiles: number;
   private readonly stallTimeoutMs: number;
+  private readonly freeBytes: ModelLibraryOptions['freeBytes'];
+  private readonly inspectOnnx: ModelLibraryOptions['inspectOnnx'];
   private readonly catalogData: Catalog;
   private readonly pulls = new Map<string, PullHandle>();
   private readonly progressListeners = new Set<(p: PullProgress) => void>();
@@ -55,6 +58,8 @@ export class ModelLibrary {
     this.retry = { attempts: 5, baseDelayMs: 1000, ...options.retry };
     this.concurrentFiles = options.concurrentFiles ?? 3;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
+    this.freeBytes = options.freeBytes;
+    this.inspectOnnx = options.inspectOnnx;
   }
 
   /** Installed models (folders with a valid manifest) with their size on disk. */
@@ -89,13 +94,17 @@ export class ModelLibrary {
   pull(request: PullRequest): PullHandle {
     const spec = this.specFor(request);
     const running = this.pulls.get(spec.id);
-    if (running) return running;
+    if (running) {
+      running.resume(); // no-op unless paused: asking again for a paused download continues it
+      return running;
+    }
     const handle = startPull(spec, {
       modelsDir: this.modelsDir,
       hub: this.hub,
       retry: this.retry,
       concurrentFiles: this.concurrentFiles,
       stallTimeoutMs: this.stallTimeoutMs,
+      freeBytes: this.freeBytes,
       onProgress: (p) => this.progressListeners.forEach((l) => l(p)),
     });
     this.pulls.set(spec.id, handle);
@@ -137,9 +146,26 @@ export class ModelLibrary {
     return this.pull(pending.request);
   }
 
+  /** Cancels a running, paused or left-over (earlier run) download and deletes its partial files. */
+  async cancelDownload(id: string): Promise<void> {
+    assertModelId(id);
+    const live = this.pulls.get(id);
+    if (live) {
+      live.cancel();
+      await live.idle();
+      return;
+    }
+    if (!(await listPendingPulls(this.modelsDir)).some((p) => p.progress.id === id)) {
+      throw new PullError('not_found', `no download with id ${id}`);
+    }
+    // Refuses while another process (the app, serve, a CLI) is still downloading it.
+    await acquirePullLock(join(stagingDirFor(this.modelsDir, id), 'pull.lock'), id);
+    await rm(stagingDirFor(this.modelsDir, id), { recursive: true, force: true });
+  }
+
   /** Validates an ONNX pipeline folder or a LoRA .safetensors file and copies it in. */
   async importPath(path: string, options: ImportOptions = {}): Promise<InstalledModel> {
-    const model = await importModel(this.modelsDir, path, options);
+    const model = await importModel(this.modelsDir, path, options, this.inspectOnnx);
     this.changed();
     return model;
   }
@@ -190,7 +216,8 @@ export class ModelLibrary {
       const entry = findCatalogModel(this.catalogData, request.catalogId);
       if (!entry) throw new PullError('not_found', `${request.catalogId} is not in the catalog`);
       if (!entry.repo) {
-        throw new PullError('invalid', `${entry.name} cannot be downloaded ready-made. ${entry.manualInstructions ?? ''}`.trim());
+        const how = (entry.manualInstructions ?? '').replace(/\s*\n\s*/g, ' ');
+        throw new PullError('invalid', `${entry.name} cannot be downloaded ready-made. ${how}`.trim());
       }
       return {
         id: entry.id,

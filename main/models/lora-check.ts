@@ -1,7 +1,8 @@
 // Decides from its keys and shapes whether a .safetensors file is a LoRA for the SD 1.5 UNet,
 // and says what it is instead when it is not (SDXL, SD 2.x, text-encoder only, a full checkpoint).
+import { parseKey } from '../../native-models/src/lora/lora-file.ts';
+import { readSafetensorsFile, type SafetensorsFile } from '../../native-models/src/lora/safetensors.ts';
 import { ImportError } from './types.ts';
-import { readSafetensorsHeader, type SafetensorsHeader } from './safetensors-header.ts';
 
 export interface LoraSummary {
   format: 'kohya' | 'diffusers';
@@ -13,9 +14,6 @@ export interface LoraSummary {
   crossAttentionDim: number | null;
 }
 
-const KOHYA = /^lora_(unet|te\d?)_(.+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
-const DIFFUSERS = /^(?:base_model\.model\.)?(unet|text_encoder)\.(.+?)\.(lora_A\.weight|lora_B\.weight|lora\.down\.weight|lora\.up\.weight|lora_A\.default\.weight|lora_B\.default\.weight|alpha)$/;
-
 /** SD 1.5's UNet in diffusers naming (dots as underscores): the only layers a LoRA can target. */
 const SD15_UNET_MODULE = /^(down_blocks_[0-3]|mid_block|up_blocks_[0-3]|time_embedding|conv_in|conv_out|conv_norm_out)(_|$)/;
 
@@ -26,45 +24,33 @@ interface Layer {
   up?: number[];
 }
 
-function collectLayers(header: SafetensorsHeader): { format: LoraSummary['format'] | null; layers: Map<string, Layer>; unknown: string[] } {
+/**
+ * Groups keys into layers with the LoRA library's own key parser (native-models/src/lora), so
+ * what passes here is exactly what the fusion code understands.
+ */
+function collectLayers(file: SafetensorsFile): { format: LoraSummary['format'] | null; layers: Map<string, Layer> } {
   const layers = new Map<string, Layer>();
-  const unknown: string[] = [];
   let format: LoraSummary['format'] | null = null;
-  for (const [key, info] of Object.entries(header.tensors)) {
-    let side: Layer['side'];
-    let module: string;
-    let part: string;
-    const k = KOHYA.exec(key);
-    const d = k ? null : DIFFUSERS.exec(key);
-    if (k) {
-      format = 'kohya';
-      side = k[1] === 'unet' ? 'unet' : 'te';
-      module = k[2]!;
-      part = k[3]!;
-    } else if (d) {
-      format ??= 'diffusers';
-      side = d[1] === 'unet' ? 'unet' : 'te';
-      module = d[2]!.replaceAll('.', '_');
-      part = d[3]!;
-    } else {
-      unknown.push(key);
-      continue;
-    }
-    const id = `${side}:${module}`;
-    const layer = layers.get(id) ?? { side, module };
-    if (/down|lora_A/.test(part)) layer.down = info.shape;
-    else if (/up|lora_B/.test(part)) layer.up = info.shape;
+  for (const [key, info] of file.tensors) {
+    const parts = parseKey(key);
+    if (!parts || parts.component === 'foreign') continue;
+    format = key.startsWith('lora_') ? 'kohya' : (format ?? 'diffusers');
+    const side: Layer['side'] = parts.component === 'unet' ? 'unet' : 'te';
+    const id = `${side}:${parts.flatName}`;
+    const layer = layers.get(id) ?? { side, module: parts.flatName };
+    if (parts.role === 'down') layer.down = info.shape;
+    else if (parts.role === 'up') layer.up = info.shape;
     layers.set(id, layer);
   }
-  return { format, layers, unknown };
+  return { format, layers };
 }
 
-export function summarizeLora(header: SafetensorsHeader, name = 'the file'): LoraSummary {
-  const { format, layers } = collectLayers(header);
+export function summarizeLora(file: SafetensorsFile, name = 'the file'): LoraSummary {
+  const { format, layers } = collectLayers(file);
   const problems: string[] = [];
   if (format === null || layers.size === 0) {
-    const sample = Object.keys(header.tensors).slice(0, 3).join(', ');
-    const looksLikeCheckpoint = Object.keys(header.tensors).some((k) => k.startsWith('model.diffusion_model.'));
+    const sample = [...file.tensors.keys()].slice(0, 3).join(', ');
+    const looksLikeCheckpoint = [...file.tensors.keys()].some((k) => k.startsWith('model.diffusion_model.'));
     throw new ImportError(
       looksLikeCheckpoint
         ? `${name} is a full Stable Diffusion checkpoint, not a LoRA; export it to an ONNX folder and import that`
@@ -73,7 +59,7 @@ export function summarizeLora(header: SafetensorsHeader, name = 'the file'): Lor
   }
   const unet = [...layers.values()].filter((l) => l.side === 'unet');
   const te = [...layers.values()].filter((l) => l.side === 'te');
-  if (Object.keys(header.tensors).some((k) => /^lora_te2_|text_encoder_2\./.test(k))) {
+  if ([...file.tensors.keys()].some((k) => /^lora_te2_|text_encoder_2\./.test(k))) {
     problems.push('it has keys for a second text encoder: this is an SDXL LoRA, the app runs SD 1.5');
   }
   if (unet.length === 0) problems.push('it changes no UNet layer (text-encoder-only LoRAs are not supported)');
@@ -105,11 +91,11 @@ export function summarizeLora(header: SafetensorsHeader, name = 'the file'): Lor
 }
 
 export async function checkLoraFile(path: string): Promise<LoraSummary> {
-  let header: SafetensorsHeader;
+  let parsed: SafetensorsFile;
   try {
-    header = await readSafetensorsHeader(path);
+    parsed = await readSafetensorsFile(path);
   } catch (error) {
     throw new ImportError((error as Error).message);
   }
-  return summarizeLora(header, path);
+  return summarizeLora(parsed, path);
 }

@@ -19,38 +19,55 @@ export const REQUIRED_FILES = [
 export const PIPELINE_FOLDERS = ['scheduler', 'tokenizer', 'text_encoder', 'unet', 'vae_decoder', 'vae_encoder'] as const;
 
 const FLOAT = ['float32', 'float16'];
+
+/** An input the pipeline feeds: its name (or the other names exporters use) and allowed types. */
+interface ExpectedInput {
+  names: string[];
+  types: string[];
+}
 interface Expected {
-  inputs: Record<string, string[]>;
-  outputs: Record<string, string[]>;
+  inputs: ExpectedInput[];
+  /** The output the pipeline reads; like the pipeline, the first output stands in when it is absent. */
+  output: string;
 }
 
+// The same names and types native-models/src/pipeline/components.ts accepts, so an import that
+// passes here is a model the pipeline runs.
 export const EXPECTED_SIGNATURES: Record<'text_encoder' | 'unet' | 'vae_decoder', Expected> = {
-  text_encoder: { inputs: { input_ids: ['int32', 'int64'] }, outputs: { last_hidden_state: FLOAT } },
+  text_encoder: { inputs: [{ names: ['input_ids'], types: ['int32', 'int64'] }], output: 'last_hidden_state' },
   unet: {
-    inputs: { sample: FLOAT, timestep: ['int64', 'int32', 'float32', 'float16'], encoder_hidden_states: FLOAT },
-    outputs: { out_sample: FLOAT },
+    inputs: [
+      { names: ['sample'], types: FLOAT },
+      { names: ['timestep', 'timesteps', 't'], types: ['int64', 'int32', 'float32', 'float16'] },
+      { names: ['encoder_hidden_states'], types: FLOAT },
+    ],
+    output: 'out_sample',
   },
-  vae_decoder: { inputs: { latent_sample: FLOAT }, outputs: { sample: FLOAT } },
+  vae_decoder: { inputs: [{ names: ['latent_sample', 'latents', 'z'], types: FLOAT }], output: 'sample' },
 };
 
 export type Inspector = (modelPath: string) => Promise<OnnxSignature>;
 
-function checkValues(where: string, kind: 'input' | 'output', actual: OnnxValueInfo[], expected: Record<string, string[]>): string[] {
+function checkSignature(where: string, sig: OnnxSignature, expected: Expected): string[] {
   const problems: string[] = [];
-  for (const [name, types] of Object.entries(expected)) {
-    const found = actual.find((v) => v.name === name);
+  const used = new Set<string>();
+  for (const { names, types } of expected.inputs) {
+    const found = names.map((n) => sig.inputs.find((v) => v.name === n)).find(Boolean);
     if (!found) {
-      const have = actual.map((v) => v.name).join(', ') || 'none';
-      problems.push(`${where} has no ${kind} "${name}" (it has: ${have}); re-export with optimum-cli export onnx --task text-to-image`);
-    } else if (!types.includes(found.type)) {
-      problems.push(`${where} ${kind} "${name}" is ${found.type}, the pipeline needs ${types.join(' or ')}`);
+      const have = sig.inputs.map((v) => v.name).join(', ') || 'none';
+      const alternatives = names.length > 1 ? ` (or ${names.slice(1).map((n) => `"${n}"`).join(', ')})` : '';
+      problems.push(`${where} has no input "${names[0]}"${alternatives} (it has: ${have}); re-export with optimum-cli export onnx --task text-to-image`);
+      continue;
     }
+    used.add(found.name);
+    if (!types.includes(found.type)) problems.push(`${where} input "${found.name}" is ${found.type}, the pipeline needs ${types.join(' or ')}`);
   }
-  if (kind === 'input') {
-    for (const extra of actual.filter((v) => !(v.name in expected))) {
-      problems.push(`${where} has an input "${extra.name}" the SD 1.5 pipeline does not feed (an SDXL or ControlNet UNet?)`);
-    }
+  for (const extra of sig.inputs.filter((v) => !used.has(v.name) && !expected.inputs.some((e) => e.names.includes(v.name)))) {
+    problems.push(`${where} has an input "${extra.name}" the SD 1.5 pipeline does not feed (an SDXL or ControlNet UNet?)`);
   }
+  const output = sig.outputs.find((o) => o.name === expected.output) ?? sig.outputs[0];
+  if (!output) problems.push(`${where} has no outputs`);
+  else if (!FLOAT.includes(output.type)) problems.push(`${where} output "${output.name}" is ${output.type}, the pipeline needs float32 or float16`);
   return problems;
 }
 
@@ -92,6 +109,8 @@ export async function checkOnnxFolder(dir: string, inspect: Inspector): Promise<
       : 'expected an ONNX pipeline folder in the optimum layout (model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/, scheduler/)';
     return { problems: [`${dir} is not an ONNX pipeline folder: ${hint}`], summary: null };
   }
+  // Opening sessions takes seconds on a real model: name the missing files first.
+  if (problems.length > 0) return { problems, summary: null };
   const signatures: Partial<OnnxFolderSummary['signatures']> = {};
   for (const [component, expected] of Object.entries(EXPECTED_SIGNATURES) as Array<[keyof typeof EXPECTED_SIGNATURES, Expected]>) {
     const file = `${component}/model.onnx`;
@@ -105,7 +124,7 @@ export async function checkOnnxFolder(dir: string, inspect: Inspector): Promise<
       continue;
     }
     signatures[component] = sig;
-    problems.push(...checkValues(file, 'input', sig.inputs, expected.inputs), ...checkValues(file, 'output', sig.outputs, expected.outputs));
+    problems.push(...checkSignature(file, sig, expected));
   }
   const textDim = lastDim(signatures.text_encoder?.outputs.find((o) => o.name === 'last_hidden_state'));
   const unetDim = lastDim(signatures.unet?.inputs.find((i) => i.name === 'encoder_hidden_states'));

@@ -12,7 +12,9 @@ import { fileMetadata, listRepoFiles, selectPipelineFiles, type FileMetadata } f
 import { checkLoraFile } from './lora-check.ts';
 import { folderSize, toInstalledModel } from './list.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
+import { REQUIRED_FILES } from './onnx-layout.ts';
 import { stagingDirFor, stagingRoot } from './paths.ts';
+import { acquirePullLock } from './pull-lock.ts';
 import { etaSeconds, SpeedMeter } from './progress.ts';
 import type { FileProgress, HubOptions, PullHandle, PullProgress, PullRequest, RetryOptions } from './types.ts';
 import { PullError } from './types.ts';
@@ -55,6 +57,7 @@ interface PullRecord {
 }
 
 const PULL_RECORD = 'pull.json';
+const PULL_LOCK = 'pull.lock';
 const FILES_DIR = 'files';
 const partPathOf = (filesDir: string, path: string) => join(filesDir, `${path}.part`);
 
@@ -115,8 +118,9 @@ class Pull implements PullHandle {
     const wasRunning = this.controller !== null && !this.controller.signal.aborted;
     this.state = 'cancelled';
     this.controller?.abort(new PullError('cancelled', 'cancelled'));
-    // A running transfer removes the staging folder when it has stopped writing; a paused one now.
-    if (!wasRunning) void this.finishCancel();
+    // A running transfer removes the staging folder when it has stopped writing; a paused one
+    // once its last writes are done.
+    if (!wasRunning) this.lastRun = this.lastRun.then(() => this.finishCancel());
   }
 
   progress(): PullProgress {
@@ -138,24 +142,43 @@ class Pull implements PullHandle {
     };
   }
 
+  idle(): Promise<void> {
+    return this.lastRun;
+  }
+
+  private lastRun: Promise<void> = Promise.resolve();
+
   private start(): void {
-    this.controller = new AbortController();
+    const controller = new AbortController();
+    this.controller = controller;
     this.state = 'downloading';
     this.error = null;
+    this.resumed = 0;
+    this.fetched = 0;
     this.meter.reset();
     this.emit(true);
-    const signal = this.controller.signal;
-    this.run(signal).then(
+    const signal = controller.signal;
+    // A resume waits for the paused run to finish writing, so two runs never append to one part.
+    const run = this.lastRun.then(() => {
+      if (signal.aborted) throw signal.reason;
+      return this.run(signal);
+    });
+    this.lastRun = run.then(
       (model) => {
         this.state = 'done';
         this.emit(true);
         this.resolveDone(model);
       },
       async (error: unknown) => {
-        if (signal.aborted && this.state === 'paused') return; // resume() starts a new run
+        if (signal.aborted && this.state === 'paused') return this.emit(true); // resume() starts a new run
         if (this.state === 'cancelled') return this.finishCancel();
         this.state = 'failed';
         this.error = error instanceof Error ? error.message : String(error);
+        // Keep partial bytes worth resuming; a pull that failed before any byte leaves nothing.
+        const othersFolder = error instanceof PullError && error.code === 'busy';
+        if (!othersFolder && (await folderSize(this.filesDir).catch(() => 0)) === 0) {
+          await rm(this.stagingDir, { recursive: true, force: true });
+        }
         this.emit(true);
         this.rejectDone(error instanceof PullError ? error : new PullError('network', this.error));
       },
@@ -181,6 +204,15 @@ class Pull implements PullHandle {
       throw new PullError('invalid', `${this.spec.id} is already installed in ${this.ctx.modelsDir}; remove it first to download it again`);
     }
     await mkdir(this.filesDir, { recursive: true });
+    const release = await acquirePullLock(join(this.stagingDir, PULL_LOCK), this.spec.id);
+    try {
+      return await this.runLocked(signal);
+    } finally {
+      await release();
+    }
+  }
+
+  private async runLocked(signal: AbortSignal): Promise<InstalledModel> {
     const resolved = await this.resolveFiles(signal);
     this.files = resolved.map((f) => ({ path: f.path, receivedBytes: 0, totalBytes: f.meta.sizeBytes, state: 'queued' }));
     await writeFile(
@@ -196,20 +228,25 @@ class Pull implements PullHandle {
     await this.checkDisk(resolved);
 
     const results = new Map<string, { sha256: string; sizeBytes: number }>();
+    // The first file that fails stops the others at once (their parts stay for a resume).
+    const stopAll = new AbortController();
+    const inner = AbortSignal.any([signal, stopAll.signal]);
     const queue = [...resolved];
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        if (signal.aborted) throw signal.reason;
-        results.set(next.path, await this.downloadOne(next, signal));
+      try {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          if (inner.aborted) throw inner.reason;
+          results.set(next.path, await this.downloadOne(next, inner));
+        }
+      } catch (error) {
+        if (!stopAll.signal.aborted) stopAll.abort(error);
+        throw error;
       }
     };
     const workers = Array.from({ length: Math.max(1, Math.min(this.ctx.concurrentFiles, resolved.length)) }, worker);
-    const settled = await Promise.allSettled(workers);
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) {
-      this.controller?.abort(failure.reason);
-      throw failure.reason;
-    }
+    await Promise.allSettled(workers);
+    if (signal.aborted) throw signal.reason;
+    if (stopAll.signal.aborted) throw stopAll.signal.reason;
     if (signal.aborted) throw signal.reason;
     this.state = 'verifying';
     this.emit(true);
@@ -222,10 +259,11 @@ class Pull implements PullHandle {
     let wanted: Array<{ path: string; sha256: string | null }> = this.spec.files.map((f) => ({ path: f.path, sha256: f.sha256 }));
     if (wanted.length === 0) {
       const listed = selectPipelineFiles(await listRepoFiles(hub, repo, revision, signal));
-      if (!listed.some((f) => f.path === 'unet/model.onnx')) {
+      const missing = REQUIRED_FILES.filter((r) => !listed.some((f) => f.path === r));
+      if (missing.length > 0) {
         throw new PullError(
           'invalid',
-          `${repo}@${revision} has no unet/model.onnx: it is not an ONNX pipeline in the optimum layout. Export one with: optimum-cli export onnx --model ${repo} --task text-to-image <dir>, then import <dir>`,
+          `${repo}@${revision} is not an ONNX pipeline in the optimum layout (no ${missing.join(', ')}). Export one with: optimum-cli export onnx --model ${repo} --task text-to-image <dir>, then import <dir>`,
         );
       }
       wanted = listed.map((f) => ({ path: f.path, sha256: f.sha256 }));
@@ -303,7 +341,13 @@ class Pull implements PullHandle {
     let mainFile: string | null = null;
     if (this.spec.kind === 'lora') {
       mainFile = files[0]!.path;
-      await checkLoraFile(join(this.filesDir, mainFile));
+      try {
+        await checkLoraFile(join(this.filesDir, mainFile));
+      } catch (error) {
+        // A verified download that is not an SD 1.5 LoRA will not become one on a retry.
+        await rm(this.stagingDir, { recursive: true, force: true });
+        throw new PullError('invalid', (error as Error).message);
+      }
     }
     for (const f of files) await rm(verifiedPathOf(join(this.filesDir, f.path)), { force: true });
     const commit = files.find((f) => f.meta.commit)?.meta.commit ?? null;

@@ -29,6 +29,17 @@ export interface ModelLibraryOptions {
   concurrentFiles?: number;
   /** Idle socket timeout before a download counts as dropped (and is retried). Default 60 s. */
   stallTimeoutMs?: number;
+  /**
+   * Free bytes in a folder; defaults to statfs. Replaceable because a full disk cannot be made
+   * in a test.
+   */
+  freeBytes?: (dir: string) => Promise<number>;
+  /**
+   * Reads an ONNX model's signature for import checks. Default: inspectOnnxModel in this process
+   * (fine for the CLI and `serve`); the Electron app passes one that asks the inference process,
+   * since session creation is synchronous native work.
+   */
+  inspectOnnx?: (modelPath: string) => Promise<import('../../native-models/src/onnx/inspect.ts').OnnxSignature>;
 }
 
 /** What to pull: a catalog id, or a Hub repo (with optional revision and file list). */
@@ -72,6 +83,8 @@ export interface PullHandle {
   /** Stops transfers and deletes the partial files. */
   cancel(): void;
   progress(): PullProgress;
+  /** Resolves once no transfer of this pull is writing (after a pause, a cancel or the end). */
+  idle(): Promise<void>;
 }
 
 export type PullErrorCode =
@@ -81,7 +94,9 @@ export type PullErrorCode =
   | 'disk_full'
   | 'network'
   | 'cancelled'
-  | 'invalid';
+  | 'invalid'
+  /** Another process is downloading the same model. */
+  | 'busy';
 
 export class PullError extends Error {
   constructor(

@@ -3,7 +3,7 @@
 // A1111's PNG Info read our images) and `yoso-studio` (our full JSON).
 import type { GenerationRequest } from '../contract/generation.ts';
 import { formatA1111Parameters, extractLoraTags, parseA1111Parameters, parseLoraHashes } from './a1111.ts';
-import { insertAfterHeader, readChunks } from './chunks.ts';
+import { insertAfterHeader, readChunks, type PngChunk } from './chunks.ts';
 import { parseComfyPrompt } from './comfyui.ts';
 import { textChunk, readTextChunks } from './text-chunks.ts';
 import { toGenerationRequest } from './to-request.ts';
@@ -52,10 +52,15 @@ export function a1111TextFor(meta: YosoImageMetadata): string {
   ]);
 }
 
+/** Our two text chunks: A1111 `parameters` and the `yoso-studio` JSON. */
+export function metadataChunks(meta: YosoImageMetadata, options: { parameters?: boolean } = {}): PngChunk[] {
+  const ours = textChunk(YOSO_KEYWORD, JSON.stringify(meta), { compressAbove: 4096 });
+  return options.parameters === false ? [ours] : [textChunk('parameters', a1111TextFor(meta)), ours];
+}
+
 /** Adds our chunks after IHDR; `parameters: false` keeps an imported file's own A1111 text alone. */
 export function embedMetadata(png: Uint8Array, meta: YosoImageMetadata, options: { parameters?: boolean } = {}): Uint8Array {
-  const ours = textChunk(YOSO_KEYWORD, JSON.stringify(meta), { compressAbove: 4096 });
-  return insertAfterHeader(png, options.parameters === false ? [ours] : [textChunk('parameters', a1111TextFor(meta)), ours]);
+  return insertAfterHeader(png, metadataChunks(meta, options));
 }
 
 export function readPngText(png: Uint8Array): Record<string, string> {

@@ -51,6 +51,14 @@ describe('HTTP transport on loopback', () => {
     assert.equal(error.issues?.[0]?.path, 'provider');
   });
 
+  test('app.info reports the folders, the worker state and the providers it found', async () => {
+    const info = await (await post(url, 'app.info', {})).json();
+    assert.equal(info.dataDir, t.dataDir);
+    assert.equal(info.modelsDir, t.modelsDir);
+    assert.deepEqual(info.providers.slice(0, 2), ['auto', 'cpu']);
+    assert.equal(info.inference.state, 'ready');
+  });
+
   test('unknown commands, wrong methods, non-JSON bodies and unknown jobs get ApiErrors', async () => {
     const unknown = await post(url, 'nope.nothing', {});
     assert.equal(unknown.status, 404);

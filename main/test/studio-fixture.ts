@@ -25,13 +25,23 @@ export interface TestStudio {
   close(): Promise<void>;
 }
 
-export async function startTestStudio(options: { http?: boolean; token?: string | null; rendererDir?: string } = {}): Promise<TestStudio> {
+export interface TestStudioOptions {
+  http?: boolean;
+  token?: string | null;
+  rendererDir?: string;
+  /** Also link the fixture's LoRA as TINY_LORA_ID. */
+  lora?: boolean;
+}
+
+export async function startTestStudio(options: TestStudioOptions = {}): Promise<TestStudio> {
   const root = mkdtempSync(join(tmpdir(), 'yoso-server-test-'));
   const dataDir = join(root, 'data');
   const modelsDir = join(root, 'models');
   mkdirSync(modelsDir, { recursive: true });
   symlinkSync(TINY_SD15(), join(modelsDir, TINY_MODEL_ID), 'dir');
-  symlinkSync(fixturePath('tiny-sd15/lora/tiny_yoso_style_lora.safetensors'), join(modelsDir, `${TINY_LORA_ID}.safetensors`));
+  if (options.lora) {
+    symlinkSync(fixturePath('tiny-sd15/lora/tiny_yoso_style_lora.safetensors'), join(modelsDir, `${TINY_LORA_ID}.safetensors`));
+  }
   const studio = await openStudio({ dataDir, modelsDir, host: new NodeProcessHost() });
   // No GPU here: 'auto' would try CUDA first on Linux and log its failure on every load.
   await studio.handlers['settings.set']({ provider: 'cpu' });

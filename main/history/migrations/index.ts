@@ -4,11 +4,12 @@ import type Database from 'better-sqlite3';
 import { migration001 } from './001-images.ts';
 import { migration002 } from './002-prompt-search.ts';
 import { migration003 } from './003-tags-trash-missing.ts';
+import { migration004 } from './004-live-row-indexes.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004];
 export const LATEST_VERSION = migrations.at(-1)!.version;
 
 export function schemaVersion(db: Database.Database): number {

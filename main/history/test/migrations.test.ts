@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openHistory } from '../index.ts';
@@ -74,6 +75,13 @@ describe('history schema migrations', () => {
       assert.deepEqual(schemaOf(file), schemaOf(join(fresh, DATABASE_FILE)), 'same schema as a fresh database');
     });
   }
+
+  it('names the file and the way out when the database is not a database', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, DATABASE_FILE), 'this is not SQLite '.repeat(100));
+    await assert.rejects(openHistory({ dataDir: dir }), /history\.sqlite.*move it aside.*re-imported/);
+    await assert.rejects(openHistory({ dataDir: join(dir, DATABASE_FILE, 'sub') }), /cannot use .* as the data folder \(ENOTDIR\)/);
+  });
 
   it('refuses a database written by a newer app, naming the fix', async (t) => {
     const dir = tempDir(t);

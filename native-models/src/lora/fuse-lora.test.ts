@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixturePath } from '../../test/fixtures.ts';
-import { layoutBlob, sliceOf } from '../onnx/proto/external-data.ts';
+import { layoutBlob, sliceOf, sliceOfFiles } from '../onnx/proto/external-data.ts';
 import { fromHalfBits as halfToFloat, toHalfBits as floatToHalf } from '../util/float16.ts';
 import { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { OnnxDataType } from '../onnx/proto/onnx-schema.ts';
@@ -13,7 +13,8 @@ import { findGraphTargets } from './graph-targets.ts';
 import { readLoraFile } from './lora-file.ts';
 import { planLora } from './plan.ts';
 import { toFloat32 } from './safetensors.ts';
-import { fixtureLoraTensors, tempDir, TINY_LORA, TINY_UNET } from './test/helpers.ts';
+import { fixtureLoraTensors, LORA_CASES, maxAbsDiff, replayUnetStep, tempDir, TINY_LORA, TINY_UNET } from './test/helpers.ts';
+import { createPatchedSession } from './patched-session.ts';
 
 interface Target {
   kohya_prefix: string;
@@ -54,8 +55,8 @@ function fusedBytes(patched: PatchedModel, name: string): Uint8Array {
   let model = parsed.get(patched);
   if (!model) parsed.set(patched, (model = new OnnxModel(patched.modelBytes, undefined)));
   const info = model.initializer(name)!;
-  assert.equal(info.external?.location, patched.fusedWeights.location);
-  return patched.fusedWeights.data.subarray(info.external.offset, info.external.offset + info.external.length);
+  assert.ok(info.external);
+  return sliceOfFiles(patched.fusedWeights, { ...info.external, name, dataType: info.dataType, dims: info.dims });
 }
 
 const asFloat32 = (b: Uint8Array) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -140,4 +141,16 @@ test('scale 0 leaves every weight bit for bit as it was', async () => {
   const application = await applyLora(lora, { unet: model }, 0);
   assert.equal(application.unet, undefined, 'scale 0 uses the base model itself');
   assert.equal(application.report.applied.unet, 0);
+});
+
+test('fused weights split over several in-memory files still make one working session', async () => {
+  const model = await OnnxModel.load(TINY_UNET());
+  const plan = planLora(await readLoraFile(TINY_LORA()), 'unet', findGraphTargets(model), 'SD 1.5 UNet');
+  const patched = await fuseLora(model, plan, 1, undefined, 1 << 20);
+  assert.ok(patched.fusedWeights.length >= 10, `${patched.fusedWeights.length} files`);
+  assert.ok(patched.fusedWeights.every((f) => f.data.length <= 1 << 20));
+  const session = await createPatchedSession(patched, { graphOptimizationLevel: 'disabled' });
+  const { out, expected } = await replayUnetStep(session, LORA_CASES[0].name, 0);
+  assert.ok(maxAbsDiff(out, expected) < 2e-5);
+  await session.release();
 });

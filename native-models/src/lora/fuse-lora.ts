@@ -2,18 +2,18 @@
 // one in-memory external-data blob and the model bytes are re-spliced to point at it. A 3.4 GB
 // fp32 SD 1.5 UNet thus becomes a ~1 MB graph plus a blob onnxruntime copies into the session
 // (after which the blob can be dropped); the original files are only read.
-import { layoutBlob, sliceOf } from '../onnx/proto/external-data.ts';
+import { allocateBlobFiles, sliceOfFiles, type BlobFile } from '../onnx/proto/external-data.ts';
 import type { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { FuseKernel } from './fuse-kernel.ts';
 import type { LoraPlan, PlannedLayer } from './plan.ts';
 
-/** The in-memory file name patched weights live under (never written to disk). */
-export const FUSED_WEIGHTS_LOCATION = 'yoso-lora-fused.bin';
+/** Prefix of the in-memory file names patched weights live under (never written to disk). */
+export const FUSED_WEIGHTS_PREFIX = 'yoso-lora-fused';
 
 export interface PatchedModel {
   modelBytes: Uint8Array;
-  /** Patched weights; pass to onnxruntime as `externalData: [{ path: location, data }]`. */
-  fusedWeights: { location: string; data: Buffer };
+  /** Patched weights; onnxruntime gets them as `externalData` (see ./patched-session.ts). */
+  fusedWeights: BlobFile[];
   appliedLayers: number;
 }
 
@@ -33,16 +33,23 @@ export function deltaFactors({ layer, target }: PlannedLayer): { rows: number; c
   return { rows: inF, cols: out, a: transpose(layer.down, rank, inF), b: transpose(layer.up, out, rank) };
 }
 
-export async function fuseLora(model: OnnxModel, plan: LoraPlan, scale: number, sharedKernel?: FuseKernel): Promise<PatchedModel> {
+/** @param maxFileBytes size of each in-memory external-data file (default 1 GiB) */
+export async function fuseLora(
+  model: OnnxModel,
+  plan: LoraPlan,
+  scale: number,
+  sharedKernel?: FuseKernel,
+  maxFileBytes?: number,
+): Promise<PatchedModel> {
   const kernel = sharedKernel ?? new FuseKernel();
   try {
-    return await fuseWith(kernel, model, plan, scale);
+    return await fuseWith(kernel, model, plan, scale, maxFileBytes);
   } finally {
     if (!sharedKernel) await kernel.release();
   }
 }
 
-async function fuseWith(kernel: FuseKernel, model: OnnxModel, plan: LoraPlan, scale: number): Promise<PatchedModel> {
+async function fuseWith(kernel: FuseKernel, model: OnnxModel, plan: LoraPlan, scale: number, maxFileBytes?: number): Promise<PatchedModel> {
   const fusedNames = new Set(plan.layers.map((p) => p.target.initializer));
   // onnxruntime 1.30 cannot mix in-memory and on-disk external files in one session, so the few
   // untouched weights stored outside the graph (norms, biases, conv_in/out, time embedding: ~1% of
@@ -50,22 +57,21 @@ async function fuseWith(kernel: FuseKernel, model: OnnxModel, plan: LoraPlan, sc
   const carried = [...model.initializerNames()]
     .map((name) => model.initializer(name)!)
     .filter((info) => info.external && !fusedNames.has(info.name));
-  const layout = layoutBlob(FUSED_WEIGHTS_LOCATION, [
+  const { refs, files } = allocateBlobFiles(FUSED_WEIGHTS_PREFIX, [
     ...plan.layers.map(({ target }) => ({ name: target.initializer, dataType: target.dataType, dims: target.dims })),
     ...carried,
-  ]);
-  const data = Buffer.alloc(layout.size);
+  ], maxFileBytes);
   for (const planned of plan.layers) {
     const { rows, cols, a, b } = deltaFactors(planned);
     const { target, layer } = planned;
     const weight = model.readInitializer(target.initializer);
     const fused = await kernel.fuse(target.dataType, weight, rows, cols, a, b, layer.rank, scale * layer.alphaScale);
-    sliceOf(data, layout.refs.get(target.initializer)!).set(fused);
+    sliceOfFiles(files, refs.get(target.initializer)!).set(fused);
   }
-  for (const info of carried) sliceOf(data, layout.refs.get(info.name)!).set(model.readInitializer(info.name));
+  for (const info of carried) sliceOfFiles(files, refs.get(info.name)!).set(model.readInitializer(info.name));
   return {
-    modelBytes: model.withExternalInitializers(layout.refs),
-    fusedWeights: { location: FUSED_WEIGHTS_LOCATION, data },
+    modelBytes: model.withExternalInitializers(refs),
+    fusedWeights: files,
     appliedLayers: plan.layers.length,
   };
 }

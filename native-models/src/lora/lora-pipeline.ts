@@ -7,6 +7,7 @@ import { openSession, type ModelSession, type SessionOptions } from '../onnx/ses
 import { OnnxTextEncoder, OnnxUNet, type TextEncoder, type UNet } from '../pipeline/components.ts';
 import type { StableDiffusionPipeline } from '../pipeline/pipeline.ts';
 import type { LoraReport } from './apply-lora.ts';
+import { fusedExternalData } from './patched-session.ts';
 import { LoraSessions, type LoraSelection, type LoraSessionsResult } from './lora-sessions.ts';
 
 /** Kept sessions may use a quarter of the machine's memory unless told otherwise. */
@@ -57,7 +58,7 @@ export class LoraUnets {
           : openSession(source.modelBytes, {
               ...options,
               label: 'unet/model.onnx + LoRA',
-              externalData: [{ path: source.fusedWeights.location, data: source.fusedWeights.data }],
+              externalData: fusedExternalData(source),
             }),
       budgetBytes,
     );
@@ -65,6 +66,10 @@ export class LoraUnets {
 
   keptKeys(): string[] {
     return this.sessions.keptKeys();
+  }
+
+  get keptBytes(): number {
+    return this.sessions.keptBytes;
   }
 
   /** Switches `pipeline` (opened on `folder`) to the base model with `lora`, or without LoRA. */

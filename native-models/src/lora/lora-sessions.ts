@@ -7,6 +7,7 @@ import { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { applyLora, type LoraReport } from './apply-lora.ts';
 import type { PatchedModel } from './fuse-lora.ts';
 import { KeptSessions, type Releasable } from './kept-sessions.ts';
+import { fusedBytes } from './patched-session.ts';
 import { readLoraFile, type ParsedLora } from './lora-file.ts';
 
 export interface LoraSelection {
@@ -60,6 +61,11 @@ export class LoraSessions<T extends Releasable> {
     budgetBytes: number,
   ) {
     this.kept = new KeptSessions(budgetBytes);
+  }
+
+  /** Bytes the kept sessions are accounted for (fused weights, or model files for plain ones). */
+  get keptBytes(): number {
+    return this.kept.keptBytes;
   }
 
   /** Keys of the kept combinations, least recently used first (for tests and diagnostics). */
@@ -120,7 +126,8 @@ export class LoraSessions<T extends Releasable> {
     return textEncoder ? { unet, textEncoder } : { unet };
   }
 
-  private async patch(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<T>['timings']) {
+  /** Reads and fuses in a call of its own, so the LoRA and graphs are garbage before sessions open. */
+  private async fuse(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<T>['timings']) {
     let started = performance.now();
     const parsed = await readLoraFile(lora.path);
     timings.readMs = performance.now() - started;
@@ -128,7 +135,12 @@ export class LoraSessions<T extends Releasable> {
     started = performance.now();
     const application = await applyLora(parsed, models, lora.scale, lora.path);
     timings.fuseMs = performance.now() - started;
-    started = performance.now();
+    return application;
+  }
+
+  private async patch(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<T>['timings']) {
+    const application = await this.fuse(base, lora, timings);
+    const started = performance.now();
     const unet = await this.open(application.unet ?? base.unet);
     let textEncoder: T | undefined;
     try {
@@ -140,8 +152,8 @@ export class LoraSessions<T extends Releasable> {
     timings.openMs = performance.now() - started;
     // onnxruntime copied the fused weights into the session; the JS buffers are garbage now.
     const bytes =
-      (application.unet?.fusedWeights.data.length ?? (await fileBytes(base.unet))) +
-      (application.textEncoder?.fusedWeights.data.length ?? 0);
+      (application.unet ? fusedBytes(application.unet) : await fileBytes(base.unet)) +
+      (application.textEncoder ? fusedBytes(application.textEncoder) : 0);
     const combination: KeptCombination<T> & { bytes: number } = {
       unet,
       report: application.report,

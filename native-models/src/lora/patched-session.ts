@@ -6,8 +6,17 @@ import type { PatchedModel } from './fuse-lora.ts';
 
 type SessionOptions = ort.InferenceSession.SessionOptions;
 
+export function fusedExternalData(patched: PatchedModel): NonNullable<SessionOptions['externalData']> {
+  return patched.fusedWeights.map((f) => ({ path: f.location, data: f.data }));
+}
+
+/** Bytes of fused (and carried) weights a patched model hands to its session. */
+export function fusedBytes(patched: PatchedModel): number {
+  return patched.fusedWeights.reduce((sum, f) => sum + f.data.length, 0);
+}
+
 export function patchedSessionOptions(patched: PatchedModel, base: SessionOptions = {}): SessionOptions {
-  return { ...base, externalData: [{ path: patched.fusedWeights.location, data: patched.fusedWeights.data }] };
+  return { ...base, externalData: fusedExternalData(patched) };
 }
 
 export function createPatchedSession(patched: PatchedModel, base: SessionOptions = {}): Promise<ort.InferenceSession> {

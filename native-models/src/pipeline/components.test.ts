@@ -92,3 +92,32 @@ test('graphs with missing or extra inputs are refused with their names', () => {
   const intIds: OnnxSignature = { inputs: [{ name: 'latent_sample', type: 'int32', shape: [1, 4, 8, 8] }], outputs: [{ name: 'sample', type: 'float32', shape: [] }] };
   assert.throws(() => new OnnxVaeDecoder(stubSession(intIds, echoSample).session), /"latent_sample" is int32; expected float32 or float16/);
 });
+
+test('a UNet with fixed axes reports them, and the pipeline refuses other sizes up front', async () => {
+  const { StableDiffusionPipeline } = await import('./pipeline.ts');
+  const { ClipTokenizer } = await import('../tokenizer/clip-tokenizer.ts');
+  const { LcmScheduler } = await import('../scheduler/lcm-scheduler.ts');
+  const { parseSchedulerConfig } = await import('../scheduler/scheduler-config.ts');
+  const { fixturePath } = await import('../../test/fixtures.ts');
+  const signature = unetSignature('int64', [1]);
+  signature.inputs[0]!.shape = [2, 4, 64, 64];
+  const { session, seen } = stubSession(signature, echoSample);
+  const unet = new OnnxUNet(session);
+  assert.deepEqual(unet.sampleShape, [2, 4, 64, 64]);
+  const unused = { provider: unet.provider, release: async () => {} };
+  const pipe = new StableDiffusionPipeline({
+    tokenizer: ClipTokenizer.fromFolder(fixturePath('tiny-sd15/tokenizer')),
+    scheduler: new LcmScheduler(parseSchedulerConfig({})),
+    textEncoder: { ...unused, encode: () => Promise.reject(new Error('not reached')) },
+    unet,
+    vaeDecoder: { ...unused, decode: () => Promise.reject(new Error('not reached')) },
+    vaeScalingFactor: 0.18215,
+    sizeMultiple: 64,
+  });
+  await assert.rejects(
+    pipe.generate({ prompt: 'x', width: 768, height: 512, guidance: 2 }),
+    /exported for samples of shape \[2, 4, 64, 64\] only; 768x512 needs \[2, 4, 64, 96\]/,
+  );
+  await assert.rejects(pipe.generate({ prompt: 'x', width: 512, height: 512, guidance: 1 }), /needs \[1, 4, 64, 64\]/);
+  assert.equal(seen.length, 0);
+});
