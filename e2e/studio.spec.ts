@@ -146,6 +146,16 @@ test('first run, generate, reload, change model and strength, search, export, de
     await expect(page.getByRole('button', { name: /a blue whale under the sea/ })).toBeVisible();
   });
 
+  await test.step('favourite it; the Favourites filter shows only it', async () => {
+    await page.getByRole('button', { name: /a blue whale under the sea/ }).click();
+    await page.getByLabel('Selection').getByRole('button', { name: 'Favourite' }).click();
+    await expect(page.getByRole('button', { name: /a blue whale under the sea, seed 1234, favourite/ })).toBeVisible();
+    await page.getByLabel('Favourites').check();
+    await expect(page.getByText('1 image', { exact: true })).toBeVisible();
+    await page.getByLabel('Favourites').uncheck();
+    await expect(page.getByText('5 images', { exact: true })).toBeVisible();
+  });
+
   await test.step('drop a PNG on the window: its parameters fill the form', async () => {
     const whale = page.getByRole('button', { name: /a blue whale under the sea/ });
     await whale.click();
