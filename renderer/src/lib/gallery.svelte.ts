@@ -161,8 +161,9 @@ export class GalleryStore {
   }
 
   async #changed(ids: string[]): Promise<void> {
+    // Ids this view does not hold were restored (undo, perhaps in another window): reload the view.
+    if (ids.some((id) => !this.items.some((i) => i.id === id))) return this.refresh();
     for (const id of ids) {
-      if (!this.items.some((i) => i.id === id)) continue;
       try {
         this.#replace(await this.#api.call('history.get', { id }));
       } catch {

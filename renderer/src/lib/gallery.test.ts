@@ -99,3 +99,23 @@ describe('GalleryStore', () => {
     expect(gallery.loading).toBe(false);
   });
 });
+
+describe('GalleryStore events', () => {
+  it('updates a changed item, drops a deleted one, and reloads for ids it does not hold', async () => {
+    const a = historyItemFactory({ id: 'a' });
+    const b = historyItemFactory({ id: 'b' });
+    const { api, gallery } = setup([a, b], 10);
+    api.handle('history.get', ({ id }) => {
+      if (id === 'a') return { ...a, favourite: true };
+      throw new Error('gone');
+    });
+    await gallery.refresh();
+    api.emit('history.changed', { ids: ['a', 'b'] });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(gallery.items.map((i) => [i.id, i.favourite])).toEqual([['a', true]]);
+    const lists = api.callsOf('history.list').length;
+    api.emit('history.changed', { ids: ['restored-elsewhere'] });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(api.callsOf('history.list').length).toBe(lists + 1);
+  });
+});
