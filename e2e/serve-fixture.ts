@@ -40,9 +40,9 @@ export function makeModelsFolder(modelsDir: string): void {
   symlinkSync(join(tiny, 'lora', 'tiny_yoso_style_lora.safetensors'), join(modelsDir, `${LORA}.safetensors`));
 }
 
-export async function startServe(options: { withModels: boolean }): Promise<RunningServe> {
+export async function startServe(options: { withModels: boolean; dataDir?: string }): Promise<RunningServe> {
   const root = mkdtempSync(join(tmpdir(), 'yoso-e2e-'));
-  const dataDir = join(root, 'data');
+  const dataDir = options.dataDir ?? join(root, 'data');
   const modelsDir = join(root, 'models');
   if (options.withModels) makeModelsFolder(modelsDir);
   const child: ChildProcess = spawn(
