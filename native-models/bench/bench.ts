@@ -1,9 +1,10 @@
 // npm run bench -- --model DIR [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
-//   [--runs N] [--warmup N] [--provider P] [--threads N] [--json]
+//   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
 import { parseArgs } from 'node:util';
-import { intOption, listOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
+import { intOption, listOption, loraOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
+import { benchLora, formatLoraFigures } from './lora.ts';
 import { StableDiffusionPipeline } from '../src/pipeline/pipeline.ts';
 import type { SessionOptions } from '../src/onnx/session.ts';
 import { formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
@@ -19,6 +20,8 @@ const OPTIONS = {
   warmup: { type: 'string' },
   provider: { type: 'string' },
   threads: { type: 'string' },
+  lora: { type: 'string' },
+  'lora-scale': { type: 'string' },
   prompt: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -47,13 +50,19 @@ async function main(argv: string[]): Promise<void> {
   const warmup = intOption('warmup', args.warmup, 0, 100) ?? 1;
   const threads = intOption('threads', args.threads, 1, 256);
   const sessions: SessionOptions = { provider: providerOption(args.provider), ...(threads ? { intraOpThreads: threads } : {}) };
+  const lora = loraOption(args.lora, args['lora-scale']);
 
   const loadStart = performance.now();
   const { pipeline, source } = await pipelineFor(args, sessions);
   const loadMs = performance.now() - loadStart;
   const provider = pipeline.components.unet.provider;
+  let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
     console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    if (lora && args.model) {
+      loraBench = await benchLora(pipeline, args.model, lora, sessions);
+      console.log(formatLoraFigures(loraBench.figures));
+    }
     const figures: BenchFigures[] = [];
     for (const steps of stepsList) {
       for (const guidance of guidanceList) {
@@ -63,9 +72,10 @@ async function main(argv: string[]): Promise<void> {
         console.log(formatFigures(f));
       }
     }
-    if (args.json) console.log(JSON.stringify({ model: source, provider, loadMs, figures }));
+    if (args.json) console.log(JSON.stringify({ model: source, provider, loadMs, figures, ...(loraBench ? { lora: loraBench.figures } : {}) }));
   } finally {
     await pipeline.release();
+    await loraBench?.loras.release();
   }
 }
 

@@ -1,21 +1,19 @@
-// Fuses a planned LoRA into a model without rewriting the model's untouched weights: the patched
-// weights go into one in-memory external-data blob, the model bytes are re-spliced to point at it,
-// and every other initializer keeps pointing where it was (inline, or the original
-// `model.onnx_data` on disk, which onnxruntime memory-maps and the OS shares between sessions).
-import { layoutBlob, sliceOf } from '../onnx/proto/external-data.ts';
+// Fuses a planned LoRA into a model without writing anything to disk: the patched weights go into
+// one in-memory external-data blob and the model bytes are re-spliced to point at it. A 3.4 GB
+// fp32 SD 1.5 UNet thus becomes a ~1 MB graph plus a blob onnxruntime copies into the session
+// (after which the blob can be dropped); the original files are only read.
+import { allocateBlobFiles, sliceOfFiles, type BlobFile } from '../onnx/proto/external-data.ts';
 import type { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { FuseKernel } from './fuse-kernel.ts';
 import type { LoraPlan, PlannedLayer } from './plan.ts';
 
-/** The in-memory file name patched weights live under (never written to disk). */
-export const FUSED_WEIGHTS_LOCATION = 'yoso-lora-fused.bin';
+/** Prefix of the in-memory file names patched weights live under (never written to disk). */
+export const FUSED_WEIGHTS_PREFIX = 'yoso-lora-fused';
 
 export interface PatchedModel {
   modelBytes: Uint8Array;
-  /** Patched weights; pass to onnxruntime as `externalData: [{ path: location, data }]`. */
-  fusedWeights: { location: string; data: Buffer };
-  /** The original model's folder, where its untouched external data still lives. */
-  baseDir: string | undefined;
+  /** Patched weights; onnxruntime gets them as `externalData` (see ./patched-session.ts). */
+  fusedWeights: BlobFile[];
   appliedLayers: number;
 }
 
@@ -35,32 +33,45 @@ export function deltaFactors({ layer, target }: PlannedLayer): { rows: number; c
   return { rows: inF, cols: out, a: transpose(layer.down, rank, inF), b: transpose(layer.up, out, rank) };
 }
 
-export async function fuseLora(model: OnnxModel, plan: LoraPlan, scale: number, sharedKernel?: FuseKernel): Promise<PatchedModel> {
+/** @param maxFileBytes size of each in-memory external-data file (default 1 GiB) */
+export async function fuseLora(
+  model: OnnxModel,
+  plan: LoraPlan,
+  scale: number,
+  sharedKernel?: FuseKernel,
+  maxFileBytes?: number,
+): Promise<PatchedModel> {
   const kernel = sharedKernel ?? new FuseKernel();
   try {
-    return await fuseWith(kernel, model, plan, scale);
+    return await fuseWith(kernel, model, plan, scale, maxFileBytes);
   } finally {
     if (!sharedKernel) await kernel.release();
   }
 }
 
-async function fuseWith(kernel: FuseKernel, model: OnnxModel, plan: LoraPlan, scale: number): Promise<PatchedModel> {
-  const layout = layoutBlob(
-    FUSED_WEIGHTS_LOCATION,
-    plan.layers.map(({ target }) => ({ name: target.initializer, dataType: target.dataType, dims: target.dims })),
-  );
-  const data = Buffer.alloc(layout.size);
+async function fuseWith(kernel: FuseKernel, model: OnnxModel, plan: LoraPlan, scale: number, maxFileBytes?: number): Promise<PatchedModel> {
+  const fusedNames = new Set(plan.layers.map((p) => p.target.initializer));
+  // onnxruntime 1.30 cannot mix in-memory and on-disk external files in one session, so the few
+  // untouched weights stored outside the graph (norms, biases, conv_in/out, time embedding: ~1% of
+  // an SD 1.5 UNet) are copied into the same in-memory blob as the fused ones.
+  const carried = [...model.initializerNames()]
+    .map((name) => model.initializer(name)!)
+    .filter((info) => info.external && !fusedNames.has(info.name));
+  const { refs, files } = allocateBlobFiles(FUSED_WEIGHTS_PREFIX, [
+    ...plan.layers.map(({ target }) => ({ name: target.initializer, dataType: target.dataType, dims: target.dims })),
+    ...carried,
+  ], maxFileBytes);
   for (const planned of plan.layers) {
     const { rows, cols, a, b } = deltaFactors(planned);
     const { target, layer } = planned;
     const weight = model.readInitializer(target.initializer);
     const fused = await kernel.fuse(target.dataType, weight, rows, cols, a, b, layer.rank, scale * layer.alphaScale);
-    sliceOf(data, layout.refs.get(target.initializer)!).set(fused);
+    sliceOfFiles(files, refs.get(target.initializer)!).set(fused);
   }
+  for (const info of carried) sliceOfFiles(files, refs.get(info.name)!).set(model.readInitializer(info.name));
   return {
-    modelBytes: model.withExternalInitializers(layout.refs),
-    fusedWeights: { location: FUSED_WEIGHTS_LOCATION, data },
-    baseDir: model.baseDir,
+    modelBytes: model.withExternalInitializers(refs),
+    fusedWeights: files,
     appliedLayers: plan.layers.length,
   };
 }

@@ -138,7 +138,7 @@ export function layersFromSafetensors(file: SafetensorsFile): ParsedLora {
       upShape: up.shape,
       rank,
       alphaScale,
-      keys: Object.values(keys),
+      keys: [keys.down, keys.up, ...(keys.alpha ? [keys.alpha] : [])],
     });
   }
   return { layers, unrecognizedKeys, foreignKeys };

@@ -1,22 +1,22 @@
-// Opens an onnxruntime session on a patched model: model bytes from memory, fused weights from
-// memory (`externalData`, supported by the Node binding since 1.17), and the model's untouched
-// external data from its original folder (`session.model_external_initializers_file_folder_path`,
-// needed because a model created from bytes has no folder of its own).
+// Opens an onnxruntime session on a patched model: model bytes and every external weight from
+// memory (`externalData`, which the Node binding of onnxruntime 1.30 supports; the session keeps
+// its own copy, so the buffer may be dropped once the session exists).
 import { ort } from '../onnx/ort.ts';
 import type { PatchedModel } from './fuse-lora.ts';
 
 type SessionOptions = ort.InferenceSession.SessionOptions;
 
+export function fusedExternalData(patched: PatchedModel): NonNullable<SessionOptions['externalData']> {
+  return patched.fusedWeights.map((f) => ({ path: f.location, data: f.data }));
+}
+
+/** Bytes of fused (and carried) weights a patched model hands to its session. */
+export function fusedBytes(patched: PatchedModel): number {
+  return patched.fusedWeights.reduce((sum, f) => sum + f.data.length, 0);
+}
+
 export function patchedSessionOptions(patched: PatchedModel, base: SessionOptions = {}): SessionOptions {
-  const extra = (base.extra ?? {}) as Record<string, unknown>;
-  const session = (extra.session ?? {}) as Record<string, unknown>;
-  return {
-    ...base,
-    externalData: [{ path: patched.fusedWeights.location, data: patched.fusedWeights.data }],
-    extra: patched.baseDir
-      ? { ...extra, session: { ...session, model_external_initializers_file_folder_path: patched.baseDir } }
-      : extra,
-  };
+  return { ...base, externalData: fusedExternalData(patched) };
 }
 
 export function createPatchedSession(patched: PatchedModel, base: SessionOptions = {}): Promise<ort.InferenceSession> {

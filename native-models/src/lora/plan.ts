@@ -22,6 +22,17 @@ export interface LoraPlan {
 
 const SDXL_HINTS = [/^input_blocks_/, /^output_blocks_/, /^middle_block_/];
 
+/** Cross-attention key/value layers read the text encoder's width: 768 SD 1.x, 1024 SD 2.x, 2048 SDXL. */
+function familyHint(layers: readonly LoraLayer[]): string | undefined {
+  for (const layer of layers) {
+    if (!/attn2_to_[kv]$/.test(layer.flatName)) continue;
+    const width = layer.downShape[1];
+    if (width === 2048) return 'SDXL';
+    if (width === 1024) return 'SD 2.x';
+  }
+  return undefined;
+}
+
 function shapeError(layer: LoraLayer, target: GraphTarget): string | undefined {
   const downIn = layer.downShape.slice(1).reduce((a, b) => a * b, 1);
   const upOut = layer.upShape[0]!;
@@ -46,6 +57,7 @@ export function planLora(
   const layers: PlannedLayer[] = [];
   const unmatchedKeys: string[] = [];
   const mismatches: string[] = [];
+  const misfits: LoraLayer[] = [];
   for (const layer of own) {
     const target = targets.get(layer.flatName);
     if (!target) {
@@ -53,11 +65,14 @@ export function planLora(
       continue;
     }
     const error = shapeError(layer, target);
-    if (error) mismatches.push(error);
-    else layers.push({ layer, target });
+    if (error) {
+      mismatches.push(error);
+      misfits.push(layer);
+    } else layers.push({ layer, target });
   }
   const sdxlLike = lora.foreignKeys.length > 0 || own.some((l) => SDXL_HINTS.some((h) => h.test(l.flatName)));
-  const hint = sdxlLike ? ' It looks like an SDXL LoRA; use a LoRA made for SD 1.5.' : ' Use a LoRA made for SD 1.5 base models.';
+  const family = sdxlLike ? 'SDXL' : familyHint(misfits);
+  const hint = family ? ` It looks like an ${family} LoRA; use a LoRA made for SD 1.5.` : ' Use a LoRA made for SD 1.5 base models.';
   if (mismatches.length > 0) {
     const shown = mismatches.slice(0, 3).join('; ');
     throw new LoraMismatchError(

@@ -31,6 +31,49 @@ export function sliceOf(data: Buffer, ref: ExternalTensorRef): Buffer {
   return data.subarray(ref.offset, ref.offset + ref.length);
 }
 
+export interface BlobFile {
+  location: string;
+  data: Buffer;
+}
+
+/**
+ * Lays tensors out over in-memory files of at most `maxBytes` each (a larger tensor gets a file of
+ * its own): Node 20 Buffers stop at 4 GiB, and several moderate allocations are easier to satisfy
+ * than one 3 GB block.
+ */
+export function allocateBlobFiles(
+  prefix: string,
+  tensors: ReadonlyArray<{ name: string; dataType: number; dims: number[] }>,
+  maxBytes = 2 ** 30,
+): { refs: Map<string, ExternalTensorRef>; files: BlobFile[] } {
+  const groups: Array<typeof tensors[number][]> = [[]];
+  let size = 0;
+  for (const t of tensors) {
+    const length = t.dims.reduce((a, b) => a * b, 1) * bytesPerElement(t.dataType);
+    const aligned = Math.ceil(size / ALIGNMENT) * ALIGNMENT;
+    if (groups.at(-1)!.length > 0 && aligned + length > maxBytes) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)!.push(t);
+    size = Math.ceil(size / ALIGNMENT) * ALIGNMENT + length;
+  }
+  const refs = new Map<string, ExternalTensorRef>();
+  const files = groups.map((group, index) => {
+    const layout = layoutBlob(`${prefix}-${index}.bin`, group);
+    for (const [name, ref] of layout.refs) refs.set(name, ref);
+    return { location: layout.location, data: Buffer.alloc(layout.size) };
+  });
+  return { refs, files };
+}
+
+/** The bytes of `ref` inside whichever of `files` holds it. */
+export function sliceOfFiles(files: readonly BlobFile[], ref: ExternalTensorRef): Buffer {
+  const file = files.find((f) => f.location === ref.location);
+  if (!file) throw new Error(`no in-memory file ${ref.location}`);
+  return sliceOf(file.data, ref);
+}
+
 export interface ExternalBlob {
   /** The model bytes whose chosen initializers point into `data`. */
   modelBytes: Uint8Array;
