@@ -57,6 +57,8 @@ const codeByName: Record<string, ApiErrorCode> = {
   ConflictError: 'conflict',
   ImportError: 'invalid_input',
   InvalidQueryError: 'invalid_input',
+  TemplateError: 'invalid_input',
+  ExportTargetError: 'invalid_input',
   NoParametersError: 'invalid_input',
   PngFormatError: 'invalid_input',
   InferenceCrashedError: 'unavailable',

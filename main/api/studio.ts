@@ -1,22 +1,21 @@
 // Builds the main side once, for every transport: inference supervisor, job queue, settings,
 // history and model library, the event bus, and the one Handlers object over them.
-// `npm run serve` and the Electron app both call createStudio; only the ProcessHost differs.
-import { mkdirSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+// `npm run serve` and the Electron app both call openStudio; only the ProcessHost differs.
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Handlers } from '../contract/api.ts';
-import { createGenerationRunner } from '../jobs/generation-runner.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
-import { enqueueAndWait, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
-import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
-import type { ProcessHost } from '../inference/process-host.ts';
-import { defaultWorkerEntry } from '../inference/process-host.ts';
-import { InferenceSupervisor } from '../inference/supervisor.ts';
 import { openHistory, type HistoryStore } from '../history/index.ts';
-import { ApiFailure } from './errors.ts';
+import { defaultWorkerEntry, type ProcessHost } from '../inference/process-host.ts';
+import { InferenceSupervisor } from '../inference/supervisor.ts';
+import { enqueueAndWait, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
+import { createGenerationRunner } from '../jobs/generation-runner.ts';
+import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
+import { ModelLibrary } from '../models/index.ts';
+import { appHandlers } from './app-handlers.ts';
 import { EventBus } from './events.ts';
+import { exportHandlers } from './export-handlers.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { jobHandlers } from './job-handlers.ts';
-import { ModelLibrary } from '../models/index.ts';
 import { modelHandlers } from './model-handlers.ts';
 import { ModelResolver } from './model-resolver.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -25,6 +24,8 @@ export interface StudioOptions {
   dataDir: string;
   modelsDir: string;
   host: ProcessHost;
+  /** Shown by app.info; Electron passes app.getVersion(). Default: package.json. */
+  version?: string;
   /** Worker entry; defaults to main/inference/worker.ts beside this build. */
   workerEntry?: string;
 }
@@ -44,16 +45,20 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-const unavailable = (what: string) => async (): Promise<never> => {
-  throw new ApiFailure('unavailable', `${what} is not available in this build yet`);
-};
+/** The app's version from package.json beside the sources (a bundle passes StudioOptions.version). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 export async function openStudio(options: StudioOptions): Promise<Studio> {
   const { dataDir, modelsDir } = options;
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(modelsDir, { recursive: true });
+  const version = options.version ?? packageVersion();
   const events = new EventBus();
   const settings = new SettingsStore(dataDir);
   const history = await openHistory({ dataDir });
@@ -73,20 +78,10 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   queue.on('updated', (job) => events.emit('job.updated', job));
 
   const handlers: Handlers = {
-    'app.info': async () => ({
-      version,
-      dataDir,
-      modelsDir,
-      platform: process.platform,
-      providers: ['auto', ...(['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const).filter((p) => supervisor.providers.includes(p))],
-      inference: supervisor.status(),
-    }),
-    'settings.get': async () => settings.get(),
-    'settings.set': async (patch) => settings.set(patch),
+    ...appHandlers({ version, dataDir, modelsDir }, supervisor, settings),
     ...jobHandlers(queue),
     ...historyHandlers(history, events),
-    'export.start': unavailable('export'),
-    'export.cancel': unavailable('export'),
+    ...exportHandlers(history, events),
     ...modelHandlers(library, supervisor, events),
   };
 

@@ -6,7 +6,7 @@ const env = { HOME: '/home/u' } as NodeJS.ProcessEnv;
 
 test('defaults: loopback, port 7860, models inside the data folder, no token', () => {
   const o = parseServeArgs(['--data', '/d'], env, '/repo');
-  assert.deepEqual(o, { dataDir: '/d', modelsDir: '/d/models', port: 7860, host: '127.0.0.1', token: null, rendererDir: '/repo/renderer/dist' });
+  assert.deepEqual(o, { dataDir: '/d', modelsDir: '/d/models', port: 7860, host: '127.0.0.1', token: null, rendererDir: '/repo/renderer/dist', apiAuth: null, corsOrigins: [] });
 });
 
 test('--host beyond loopback refuses to start without a token, and short tokens', () => {

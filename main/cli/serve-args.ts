@@ -2,6 +2,8 @@
 // parsed and checked: the server refuses to listen beyond loopback without a token.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseApiAuth } from '../a1111/auth.ts';
+import { parseCorsOrigins } from '../a1111/cors.ts';
 import { resolveDataFolder } from '../data-folder.ts';
 
 export interface ServeOptions {
@@ -11,6 +13,10 @@ export interface ServeOptions {
   host: string;
   token: string | null;
   rendererDir: string;
+  /** `--api-auth user:pass[,user:pass]`: Basic credentials for the A1111-compatible /sdapi routes. */
+  apiAuth: string | null;
+  /** `--cors-allow-origins a,b`: origins whose pages may call the A1111 API. */
+  corsOrigins: string[];
 }
 
 export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port P] [--models DIR] [--host H --token T]
@@ -19,7 +25,11 @@ export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port P] [--mod
   --models DIR   models folder (default <data>/models); a symlink in it to a model folder works too
   --host H       listen on H instead of 127.0.0.1 (requires --token)
   --token T      secret every request must carry (Bearer, Basic password, or /?token=T once)
-  --renderer DIR built renderer to serve at / (default renderer/dist)`;
+  --renderer DIR built renderer to serve at / (default renderer/dist)
+  --api-auth U:P HTTP Basic credentials (user:pass[,user:pass]) for the AUTOMATIC1111-compatible
+                 API at /sdapi/v1; with it, --host needs no --token (the studio UI and /api then
+                 answer only on loopback)
+  --cors-allow-origins O[,O]  origins whose web pages may call /sdapi/v1 (A1111's flag)`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -39,6 +49,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
         host: { type: 'string' },
         token: { type: 'string' },
         renderer: { type: 'string' },
+        'api-auth': { type: 'string' },
+        'cors-allow-origins': { type: 'string' },
       },
       strict: true,
     }));
@@ -51,8 +63,16 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a port number (0-65535)`);
   const host = values.host ?? '127.0.0.1';
   const token = values.token ?? env.YOSO_STUDIO_TOKEN ?? null;
-  if (!LOOPBACK.has(host) && !token) {
-    throw new UsageError(`--host ${host} makes the server reachable from other machines: give --token T too (a long random secret)`);
+  const apiAuth = values['api-auth'] ?? null;
+  if (apiAuth !== null) {
+    try {
+      parseApiAuth(apiAuth);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (!LOOPBACK.has(host) && !token && !apiAuth) {
+    throw new UsageError(`--host ${host} makes the server reachable from other machines: give --token T too (a long random secret), or --api-auth user:pass for the A1111 API only`);
   }
   if (token !== null && token.length < 16) throw new UsageError('--token must be at least 16 characters');
   return {
@@ -62,5 +82,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
     host,
     token,
     rendererDir: resolve(values.renderer ?? resolve(repoRoot, 'renderer', 'dist')),
+    apiAuth,
+    corsOrigins: parseCorsOrigins(values['cors-allow-origins'] ?? ''),
   };
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { openStudio } from '../api/studio.ts';
 import { NodeProcessHost } from '../inference/node-process-host.ts';
 import { StudioServer } from '../server/http-server.ts';
+import { mountA1111, parseApiAuth } from '../a1111/index.ts';
 import { parseServeArgs, SERVE_USAGE, UsageError } from './serve-args.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,6 +19,10 @@ try {
 
 const studio = await openStudio({ dataDir: options.dataDir, modelsDir: options.modelsDir, host: new NodeProcessHost() });
 const server = new StudioServer({ studio, rendererDir: options.rendererDir, access: { token: options.token } });
+mountA1111(server, studio, {
+  credentials: options.apiAuth === null ? null : parseApiAuth(options.apiAuth),
+  corsOrigins: options.corsOrigins,
+});
 const url = await server.listen(options.port, options.host);
 
 // One line a script (or a test) can wait for; the token is never printed.

@@ -1,28 +1,122 @@
 // The inference process's use of the native-models pipeline: load (and keep) the pipeline of a
-// model folder, run one request with progress and an AbortSignal, encode each image as PNG.
+// model folder, run one request with progress and an AbortSignal (checked between UNet steps),
+// hand back raw pixels (the main side's history encodes the PNG with its metadata).
+import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
-import { ort } from '../../native-models/src/onnx/ort.ts';
+import {
+  StableDiffusionPipeline,
+  availableBackends,
+  isProviderChoice,
+  loadModelFolder,
+  type ModelFolder,
+  type StageTimings,
+} from '../../native-models/src/index.ts';
+import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
 import type { ToWorker, WorkerImage } from './protocol.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
-
 
 export interface WorkerCallbacks {
   onProgress(stage: string, step: number, steps: number): void;
   onImage(image: WorkerImage): void;
 }
 
+interface Loaded {
+  pipeline: StableDiffusionPipeline;
+  folder: ModelFolder;
+  /** Patched UNets per (LoRA, scale), kept across generations (native-models/src/lora). */
+  loras: LoraUnets;
+}
+
+// One base model at a time: an SD 1.5 pipeline holds ~2 GB; switching models releases the old one.
+let loaded: { key: string; value: Promise<Loaded> } | null = null;
+
 export async function availableProviders(): Promise<string[]> {
-  return ort.listSupportedBackends().map((backend) => backend.name);
+  return availableBackends();
+}
+
+async function load(baseDir: string, provider: string): Promise<{ model: Loaded; loadMs: number }> {
+  const choice = isProviderChoice(provider) ? provider : 'auto';
+  const key = `${choice}\n${baseDir}`;
+  if (loaded?.key === key) return { model: await loaded.value, loadMs: 0 };
+  await releaseLoaded();
+  const started = performance.now();
+  const value = (async (): Promise<Loaded> => {
+    const folder = loadModelFolder(baseDir);
+    const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice });
+    return { pipeline, folder, loras: new LoraUnets({ provider: choice }) };
+  })();
+  loaded = { key, value };
+  try {
+    return { model: await value, loadMs: performance.now() - started };
+  } catch (error) {
+    loaded = null;
+    throw error;
+  }
+}
+
+async function releaseLoaded(): Promise<void> {
+  const previous = loaded;
+  loaded = null;
+  const model = previous ? await previous.value.catch(() => null) : null;
+  if (!model) return;
+  // The pipeline borrows the kept sessions: release it first, then what LoraUnets owns.
+  await model.pipeline.release();
+  await model.loras.release();
+}
+
+function flatTimings(t: StageTimings, loadMs: number): Record<string, number> & { total: number } {
+  const unet = t.unetMs.reduce((a, b) => a + b, 0);
+  return { load: loadMs, text: t.textMs, unet, scheduler: t.schedulerMs, vae: t.vaeMs, ort: t.ortMs, total: t.totalMs + loadMs };
 }
 
 export async function generate(
-  _message: GenerateMessage,
+  message: GenerateMessage,
   signal: AbortSignal,
-  _callbacks: WorkerCallbacks,
+  callbacks: WorkerCallbacks,
 ): Promise<{ provider: string; timingsMs: Record<string, number> }> {
+  const { request, models } = message;
   signal.throwIfAborted();
-  throw new Error('the native-models pipeline is not merged into this build yet');
+  callbacks.onProgress('load', 0, request.steps);
+  const { model, loadMs } = await load(models.baseDir, message.provider);
+  signal.throwIfAborted();
+  // Always switch: a request without a LoRA must get the plain UNet back after one with.
+  const loraStarted = performance.now();
+  const lora = models.loraPath && request.lora ? { path: models.loraPath, scale: request.lora.scale } : undefined;
+  await model.loras.apply(model.pipeline, model.folder, lora);
+  const loraMs = performance.now() - loraStarted;
+  const result = await model.pipeline.generate({
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    seed: request.seed,
+    steps: request.steps,
+    guidance: request.guidance,
+    width: request.width,
+    height: request.height,
+    batchSize: request.batchSize,
+    sharedNoise: request.sharedNoise,
+    signal,
+    png: false,
+    onProgress: (event) => callbacks.onProgress(event.stage, event.step, event.totalSteps),
+  });
+  const provider = result.provider.used;
+  const flat = flatTimings(result.timings, loadMs);
+  const timingsMs = { ...flat, lora: loraMs, total: flat.total + loraMs };
+  for (const image of result.images) {
+    callbacks.onImage({
+      batchIndex: image.index,
+      seed: Number(image.seed),
+      pixels: image.rgb,
+      width: image.width,
+      height: image.height,
+      channels: 3,
+      provider,
+      timingsMs,
+    });
+  }
+  return { provider, timingsMs };
 }
 
-export async function releaseModel(_baseDir: string): Promise<void> {}
+export async function releaseModel(baseDir: string): Promise<void> {
+  if (loaded?.key.endsWith(`\n${baseDir}`)) await releaseLoaded();
+}

@@ -15,6 +15,12 @@ export interface AccessPolicy {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -49,6 +55,11 @@ export type AccessDecision = { allowed: true } | { allowed: false; status: numbe
 
 export function checkAccess(policy: AccessPolicy, req: IncomingMessage, url: URL): AccessDecision {
   if (policy.token === null) {
+    // Both ends must be loopback: the peer (a server bound beyond loopback for another route set,
+    // e.g. the A1111 API under --api-auth, must not open /api to the network) and the Host header.
+    if (!isLoopbackAddress(req.socket.remoteAddress)) {
+      return { allowed: false, status: 403, message: 'this part of the server answers only to this machine: start serve with --token to open it to the network' };
+    }
     if (!LOOPBACK_HOSTS.has(hostName(req.headers.host))) {
       return { allowed: false, status: 421, message: 'this server answers only to 127.0.0.1 or localhost' };
     }

@@ -2,7 +2,7 @@
 // files with CSP, loopback Host check and token mode.
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, Settings } from '../contract/api.ts';
@@ -38,15 +38,25 @@ describe('HTTP transport on loopback', () => {
 
   test('a command answers its output; settings.set persists and validates', async () => {
     const got = Settings.parse(await (await post(url, 'settings.get', {})).json());
-    assert.equal(got.provider, 'auto');
-    const set = await post(url, 'settings.set', { provider: 'cpu' });
+    assert.equal(got.provider, 'cpu');
+    const set = await post(url, 'settings.set', { preview: 'preview-then-full' });
     assert.equal(set.status, 200);
-    assert.equal(Settings.parse(await set.json()).provider, 'cpu');
+    assert.equal(Settings.parse(await set.json()).preview, 'preview-then-full');
+    const onDisk = JSON.parse(readFileSync(join(t.dataDir, 'settings.json'), 'utf8'));
+    assert.deepEqual(onDisk, { ...got, preview: 'preview-then-full' });
     const bad = await post(url, 'settings.set', { provider: 'tpu' });
     assert.equal(bad.status, 400);
     const error = ApiError.parse(await bad.json());
     assert.equal(error.code, 'invalid_input');
     assert.equal(error.issues?.[0]?.path, 'provider');
+  });
+
+  test('app.info reports the folders, the worker state and the providers it found', async () => {
+    const info = await (await post(url, 'app.info', {})).json();
+    assert.equal(info.dataDir, t.dataDir);
+    assert.equal(info.modelsDir, t.modelsDir);
+    assert.deepEqual(info.providers.slice(0, 2), ['auto', 'cpu']);
+    assert.equal(info.inference.state, 'ready');
   });
 
   test('unknown commands, wrong methods, non-JSON bodies and unknown jobs get ApiErrors', async () => {

@@ -40,6 +40,8 @@ export function sendApiError(res: ServerResponse, error: unknown): void {
 export class StudioServer {
   readonly server: Server;
   private readonly routes: Route[] = [];
+  /** Routes that check access themselves (the A1111 API under --api-auth). */
+  private readonly ownAccessRoutes: Route[] = [];
 
   constructor(private readonly options: StudioServerOptions) {
     this.server = createServer((req, res) => {
@@ -51,9 +53,9 @@ export class StudioServer {
     });
   }
 
-  /** Adds routes tried before the built-in ones (same access checks apply). */
-  mount(route: Route): void {
-    this.routes.push(route);
+  /** Adds routes tried before the built-in ones (same access checks apply unless beforeAccessCheck). */
+  mount(route: Route, options: { beforeAccessCheck?: boolean } = {}): void {
+    (options.beforeAccessCheck ? this.ownAccessRoutes : this.routes).push(route);
   }
 
   async listen(port: number, host: string): Promise<URL> {
@@ -79,6 +81,9 @@ export class StudioServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
 
+    for (const route of this.ownAccessRoutes) {
+      if (await route(req, res, url)) return;
+    }
     const access = checkAccess(this.options.access, req, url);
     if (!access.allowed) {
       sendJson(res, access.status, { code: 'invalid_input', message: access.message });

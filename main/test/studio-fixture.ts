@@ -4,13 +4,15 @@
 import { mkdtempSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TINY_SD15 } from '../../native-models/test/fixtures.ts';
+import { fixturePath, TINY_SD15 } from '../../native-models/test/fixtures.ts';
 import { openStudio, type Studio } from '../api/studio.ts';
 import { NodeProcessHost } from '../inference/node-process-host.ts';
 import { StudioServer } from '../server/http-server.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 
 export const TINY_MODEL_ID = 'tiny';
+/** The fixture's kohya LoRA, linked as `<models>/tiny-style.safetensors`. */
+export const TINY_LORA_ID = 'tiny-style';
 
 export interface TestStudio {
   studio: Studio;
@@ -23,13 +25,26 @@ export interface TestStudio {
   close(): Promise<void>;
 }
 
-export async function startTestStudio(options: { http?: boolean; token?: string | null; rendererDir?: string } = {}): Promise<TestStudio> {
+export interface TestStudioOptions {
+  http?: boolean;
+  token?: string | null;
+  rendererDir?: string;
+  /** Also link the fixture's LoRA as TINY_LORA_ID. */
+  lora?: boolean;
+}
+
+export async function startTestStudio(options: TestStudioOptions = {}): Promise<TestStudio> {
   const root = mkdtempSync(join(tmpdir(), 'yoso-server-test-'));
   const dataDir = join(root, 'data');
   const modelsDir = join(root, 'models');
   mkdirSync(modelsDir, { recursive: true });
   symlinkSync(TINY_SD15(), join(modelsDir, TINY_MODEL_ID), 'dir');
+  if (options.lora) {
+    symlinkSync(fixturePath('tiny-sd15/lora/tiny_yoso_style_lora.safetensors'), join(modelsDir, `${TINY_LORA_ID}.safetensors`));
+  }
   const studio = await openStudio({ dataDir, modelsDir, host: new NodeProcessHost() });
+  // No GPU here: 'auto' would try CUDA first on Linux and log its failure on every load.
+  await studio.handlers['settings.set']({ provider: 'cpu' });
   let server: StudioServer | null = null;
   let url: URL | null = null;
   if (options.http) {
