@@ -81,6 +81,16 @@ export class GraphBuilder {
     }
   }
 
+  /** Runs `body` with the scope set to exactly `parts` (a module's absolute path), then restores it. */
+  atScope<T>(parts: string[], body: () => T): T {
+    const saved = this.scopeStack.splice(0, this.scopeStack.length, ...parts);
+    try {
+      return body();
+    } finally {
+      this.scopeStack.splice(0, this.scopeStack.length, ...saved);
+    }
+  }
+
   get scopePath(): string {
     return this.scopeStack.map((p) => `/${p}`).join('');
   }

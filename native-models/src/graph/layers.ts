@@ -58,10 +58,9 @@ export class Layers {
     return this.g.initializer(key, 'float32', dims ?? w.shape, float32Data(w));
   }
 
+  /** Emits `body`'s nodes in the scope of the module at `path` (absolute, like torch's export). */
   inModule<T>(path: string, body: () => T): T {
-    const parts = scopeParts(path);
-    const run = (i: number): T => (i === parts.length ? body() : this.g.scope(parts[i]!, () => run(i + 1)));
-    return run(0);
+    return this.g.atScope(scopeParts(path), body);
   }
 
   conv(x: string, path: string, opts: { stride?: number } = {}): string {
