@@ -36,7 +36,8 @@ const f16Table = (() => {
 })();
 
 export function toFloat32(bytes: Uint8Array, dtype: WeightDtype): Float32Array {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  // Buffer.slice() is a view, so copy explicitly when unaligned.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   if (dtype === 'F32') return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
   const halves = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
   const out = new Float32Array(halves.length);
