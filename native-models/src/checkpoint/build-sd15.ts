@@ -15,6 +15,7 @@ import { writeOnnxModel, type WriteStats } from '../graph/write-onnx.ts';
 import { cachedSha256 } from './file-hash.ts';
 import { loadCheckpoint } from './load-weights.ts';
 import { writeModelFolderFiles } from './model-folder.ts';
+import { randomSd15Weights, SD15_FULL_CONFIG } from './random-sd15.ts';
 import { recogniseSd15 } from './recognise.ts';
 import type { WeightTable } from './weights.ts';
 
@@ -26,8 +27,8 @@ export interface BuildSd15Options {
   checkpoint: string;
   /** Where built models are cached (one folder per checkpoint hash). */
   cacheDir: string;
-  /** CLIP tokenizer folder (vocab.json, merges.txt, ...), copied into the model folder. */
-  tokenizerDir: string;
+  /** CLIP tokenizer folder (vocab.json, merges.txt, ...), copied into the model folder; a function is only asked when a build happens. */
+  tokenizerDir: string | (() => string);
   /** Folder with text_encoder/config.json, unet/config.json, vae(_decoder)/config.json for non-standard widths. */
   configDir?: string;
   attention?: AttentionForm;
@@ -132,35 +133,70 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
     return { dir, sha256, cached: true, config: record.config };
   }
 
-  const tmp = `${dir}.building-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
-    log(`building SD 1.5 ONNX graphs from ${options.checkpoint} (${checkpoint.layout}, sha256 ${sha256.slice(0, 10)})`);
+  log(`building SD 1.5 ONNX graphs from ${options.checkpoint} (${checkpoint.layout}, sha256 ${sha256.slice(0, 10)})`);
+  return assembleModelFolder(dir, (tmp) => {
     const { graphMs, writeMs, stats } = writeSd15Folder(tmp, checkpoint.weights, config, {
-      tokenizerDir: options.tokenizerDir,
+      tokenizerDir: typeof options.tokenizerDir === 'string' ? options.tokenizerDir : options.tokenizerDir(),
       attention,
       referenceWeights: options.referenceWeights ?? true,
       log,
     });
     const timings: BuildTimings = { hashMs, readMs, graphMs, writeMs, totalMs: performance.now() - t0 };
-    const out: BuildRecord = {
-      builderVersion: BUILDER_VERSION,
-      source: resolve(options.checkpoint),
-      sha256,
-      layout: checkpoint.layout,
-      attention,
-      config,
-      timings,
-      stats,
-      builtAt: new Date().toISOString(),
-    };
-    writeFileSync(join(tmp, 'build.json'), `${JSON.stringify(out, null, 2)}\n`);
+    return { builderVersion: BUILDER_VERSION, source: resolve(options.checkpoint), sha256, layout: checkpoint.layout, attention, config, timings, stats, builtAt: new Date().toISOString() };
+  });
+}
+
+/** Fills a temporary folder beside `dir`, records build.json, then renames it into place. */
+function assembleModelFolder(dir: string, fill: (tmp: string) => BuildRecord): BuiltSd15 {
+  const tmp = `${dir}.building-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const record = fill(tmp);
+    writeFileSync(join(tmp, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
-    return { dir, sha256, cached: false, config, timings, stats };
+    return { dir, sha256: record.sha256, cached: false, config: record.config, timings: record.timings, stats: record.stats };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+export interface BuildRandomSd15Options {
+  seed: number;
+  /** Parent folder; the model goes to `<outDir>/random-sd15-seed<seed>`. */
+  outDir: string;
+  tokenizerDir: string;
+  config?: Sd15Config;
+  attention?: AttentionForm;
+  log?: (line: string) => void;
+}
+
+/**
+ * A full-size SD 1.5 with seeded random weights (for benchmarks: real shapes and costs, no
+ * download). Rebuilt only when missing; building it is itself a measurement of the builder.
+ */
+export function buildRandomSd15(options: BuildRandomSd15Options): BuiltSd15 {
+  const log = options.log ?? (() => {});
+  const attention = options.attention ?? 'plain';
+  const config = options.config ?? SD15_FULL_CONFIG;
+  const dir = join(options.outDir, `random-sd15-seed${options.seed}${attention === 'plain' ? '' : `-${attention}`}`);
+  const sha256 = `random-seed-${options.seed}`;
+  const record = readJson(join(dir, 'build.json')) as BuildRecord | undefined;
+  if (record && record.builderVersion === BUILDER_VERSION && JSON.stringify(record.config) === JSON.stringify(config)) {
+    log(`using ${dir}`);
+    return { dir, sha256, cached: true, config, timings: record.timings, stats: record.stats };
+  }
+  const t0 = performance.now();
+  return assembleModelFolder(dir, (tmp) => {
+    const { graphMs, writeMs, stats } = writeSd15Folder(tmp, randomSd15Weights(options.seed, config), config, {
+      tokenizerDir: options.tokenizerDir,
+      attention,
+      referenceWeights: false,
+      log,
+    });
+    const timings: BuildTimings = { hashMs: 0, readMs: 0, graphMs, writeMs, totalMs: performance.now() - t0 };
+    return { builderVersion: BUILDER_VERSION, source: sha256, sha256, layout: 'random', attention, config, timings, stats, builtAt: new Date().toISOString() };
+  });
 }
