@@ -116,7 +116,6 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
   const t0 = performance.now();
   const checkpoint = loadCheckpoint(resolve(options.checkpoint));
   recogniseSd15(checkpoint.files, checkpoint.weights);
-  const config = deriveSd15Config(checkpoint.weights, readConfigOverrides(options.configDir));
   const readMs = performance.now() - t0;
 
   let t = performance.now();
@@ -133,6 +132,7 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
     return { dir, sha256, cached: true, config: record.config };
   }
 
+  const config = deriveSd15Config(checkpoint.weights, readConfigOverrides(options.configDir));
   log(`building SD 1.5 ONNX graphs from ${options.checkpoint} (${checkpoint.layout}, sha256 ${sha256.slice(0, 10)})`);
   return assembleModelFolder(dir, (tmp) => {
     const { graphMs, writeMs, stats } = writeSd15Folder(tmp, checkpoint.weights, config, {
