@@ -1,0 +1,78 @@
+// npm run bench -- --model DIR [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
+//   [--runs N] [--warmup N] [--provider P] [--threads N] [--json]
+// Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
+// --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
+import { parseArgs } from 'node:util';
+import { intOption, listOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
+import { StableDiffusionPipeline } from '../src/pipeline/pipeline.ts';
+import type { SessionOptions } from '../src/onnx/session.ts';
+import { formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
+
+const OPTIONS = {
+  model: { type: 'string' },
+  steps: { type: 'string' },
+  guidance: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  batch: { type: 'string' },
+  runs: { type: 'string' },
+  warmup: { type: 'string' },
+  provider: { type: 'string' },
+  threads: { type: 'string' },
+  prompt: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+/** Where the benchmarked model comes from; new sources (e.g. a generated full-size model) go here. */
+async function pipelineFor(args: Args, sessions: SessionOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string }> {
+  if (args.model) return { pipeline: await StableDiffusionPipeline.fromFolder(args.model, sessions), source: args.model };
+  throw new UsageError('--model DIR is required (a diffusers ONNX model folder)');
+}
+
+async function main(argv: string[]): Promise<void> {
+  let args: Args;
+  try {
+    args = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(oneLine(e));
+  }
+  const stepsList = listOption('steps', args.steps, (n, s) => intOption(n, s, 1, 8)!) ?? [1, 2, 4];
+  const guidanceList = listOption('guidance', args.guidance, (n, s) => numberOption(n, s, 0, 30)!) ?? [1, 1.5];
+  const width = intOption('width', args.width, 64, 2048) ?? 512;
+  const height = intOption('height', args.height, 64, 2048) ?? 512;
+  const batchSize = intOption('batch', args.batch, 1, 16) ?? 1;
+  const runs = intOption('runs', args.runs, 1, 1000) ?? 5;
+  const warmup = intOption('warmup', args.warmup, 0, 100) ?? 1;
+  const threads = intOption('threads', args.threads, 1, 256);
+  const sessions: SessionOptions = { provider: providerOption(args.provider), ...(threads ? { intraOpThreads: threads } : {}) };
+
+  const loadStart = performance.now();
+  const { pipeline, source } = await pipelineFor(args, sessions);
+  const loadMs = performance.now() - loadStart;
+  const provider = pipeline.components.unet.provider;
+  try {
+    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    const figures: BenchFigures[] = [];
+    for (const steps of stepsList) {
+      for (const guidance of guidanceList) {
+        const setting: BenchSetting = { steps, guidance, width, height, batchSize };
+        const f = await measure(pipeline, setting, { runs, warmup, ...(args.prompt ? { prompt: args.prompt } : {}) });
+        figures.push(f);
+        console.log(formatFigures(f));
+      }
+    }
+    if (args.json) console.log(JSON.stringify({ model: source, provider, loadMs, figures }));
+  } finally {
+    await pipeline.release();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`error: ${oneLine(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

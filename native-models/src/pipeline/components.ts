@@ -1,0 +1,181 @@
+/**
+ * The three networks of the pipeline as replaceable objects. The pipeline only knows these
+ * interfaces; the ONNX implementations read input/output names and element types from their
+ * session, so fp16/fp32 graphs and int32/int64 ids or timesteps all work. A patched UNet (LoRA)
+ * or a graph built in memory is just another session wrapped in the same class.
+ */
+import type { OnnxValueInfo } from '../onnx/inspect.ts';
+import type { ModelSession } from '../onnx/session.ts';
+import { floatTensor, integerTensor, readFloats } from '../onnx/tensors.ts';
+import type { ProviderReport } from '../onnx/providers.ts';
+
+export interface TimedFloats {
+  data: Float32Array;
+  dims: number[];
+  /** Milliseconds inside onnxruntime for this call. */
+  ortMs: number;
+}
+
+export interface PipelineComponent {
+  readonly provider: ProviderReport;
+  release(): Promise<void>;
+}
+
+export interface TextEncoder extends PipelineComponent {
+  /** ids: rows of 77 token ids -> last_hidden_state [rows, 77, hidden]. */
+  encode(ids: readonly number[][]): Promise<TimedFloats>;
+}
+
+export interface UNet extends PipelineComponent {
+  /** Noise prediction for sample [B,4,h,w] at one timestep with encoder_hidden_states [B,77,hidden]. */
+  predict(sample: Float32Array, sampleDims: number[], timestep: number, hidden: Float32Array, hiddenDims: number[]): Promise<TimedFloats>;
+}
+
+export interface VaeDecoder extends PipelineComponent {
+  /** Scaled latents [B,4,h,w] -> image [B,3,8h,8w] roughly in [-1, 1]. */
+  decode(latents: Float32Array, dims: number[]): Promise<TimedFloats>;
+}
+
+function pickInput(session: ModelSession, names: readonly string[], role: string): OnnxValueInfo {
+  const inputs = session.signature.inputs;
+  const found = names.map((n) => inputs.find((i) => i.name === n)).find(Boolean);
+  if (!found) {
+    throw new Error(`${session.label}: expected an input named ${names.map((n) => `"${n}"`).join(' or ')} (${role}); the model has ${inputs.map((i) => `"${i.name}"`).join(', ')}`);
+  }
+  return found;
+}
+
+function pickOutput(session: ModelSession, preferred: string): string {
+  const outputs = session.signature.outputs;
+  const found = outputs.find((o) => o.name === preferred) ?? outputs[0];
+  if (!found) throw new Error(`${session.label}: the model has no outputs`);
+  return found.name;
+}
+
+function requireFloat(session: ModelSession, input: OnnxValueInfo): void {
+  if (!['float32', 'float16'].includes(input.type)) {
+    throw new Error(`${session.label}: input "${input.name}" is ${input.type}; expected float32 or float16`);
+  }
+}
+
+function rejectExtraInputs(session: ModelSession, used: readonly OnnxValueInfo[]): void {
+  const extra = session.signature.inputs.filter((i) => !used.some((u) => u.name === i.name));
+  if (extra.length > 0) {
+    throw new Error(`${session.label}: unexpected inputs ${extra.map((i) => `"${i.name}"`).join(', ')} (not an SD 1.5 export?)`);
+  }
+}
+
+async function runForFloats(session: ModelSession, feeds: Parameters<ModelSession['run']>[0], output: string): Promise<TimedFloats> {
+  const { outputs, ortMs } = await session.run(feeds);
+  const tensor = outputs[output]!;
+  return { data: readFloats(tensor, `${session.label} output "${output}"`), dims: [...tensor.dims], ortMs };
+}
+
+export class OnnxTextEncoder implements TextEncoder {
+  private readonly ids: OnnxValueInfo;
+  private readonly output: string;
+
+  constructor(readonly session: ModelSession) {
+    this.ids = pickInput(session, ['input_ids'], 'token ids');
+    if (!['int32', 'int64'].includes(this.ids.type)) {
+      throw new Error(`${session.label}: input "input_ids" is ${this.ids.type}; expected int32 or int64`);
+    }
+    rejectExtraInputs(session, [this.ids]);
+    this.output = pickOutput(session, 'last_hidden_state');
+  }
+
+  get provider() {
+    return this.session.provider;
+  }
+
+  encode(rows: readonly number[][]): Promise<TimedFloats> {
+    const length = rows[0]?.length ?? 0;
+    const feeds = { [this.ids.name]: integerTensor(this.ids.type, rows.flat(), [rows.length, length]) };
+    return runForFloats(this.session, feeds, this.output);
+  }
+
+  release() {
+    return this.session.release();
+  }
+}
+
+export class OnnxUNet implements UNet {
+  private readonly sample: OnnxValueInfo;
+  private readonly timestep: OnnxValueInfo;
+  private readonly hidden: OnnxValueInfo;
+  private readonly output: string;
+
+  constructor(readonly session: ModelSession) {
+    this.sample = pickInput(session, ['sample'], 'latents');
+    this.timestep = pickInput(session, ['timestep', 'timesteps', 't'], 'timestep');
+    this.hidden = pickInput(session, ['encoder_hidden_states'], 'text embeddings');
+    requireFloat(session, this.sample);
+    requireFloat(session, this.hidden);
+    if (!['int64', 'int32', 'float32', 'float16'].includes(this.timestep.type)) {
+      throw new Error(`${session.label}: input "${this.timestep.name}" is ${this.timestep.type}; expected int64, int32, float32 or float16`);
+    }
+    if (this.timestep.shape.length > 1) {
+      throw new Error(`${session.label}: input "${this.timestep.name}" has shape [${this.timestep.shape.join(', ')}]; expected a scalar or one axis`);
+    }
+    rejectExtraInputs(session, [this.sample, this.timestep, this.hidden]);
+    this.output = pickOutput(session, 'out_sample');
+  }
+
+  get provider() {
+    return this.session.provider;
+  }
+
+  /** Fixed latent sizes the graph was exported with (null where the axis is dynamic). */
+  get fixedLatentSize(): { height: number | null; width: number | null } {
+    const [, , h, w] = this.sample.shape;
+    return { height: typeof h === 'number' ? h : null, width: typeof w === 'number' ? w : null };
+  }
+
+  /** optimum exports the timestep with one dynamic axis: [1] broadcasts; a "batch" axis wants one per row. */
+  private timestepDims(batch: number): number[] {
+    const shape = this.timestep.shape;
+    if (shape.length === 0) return [];
+    const dim = shape[0]!;
+    if (typeof dim === 'number') return [dim];
+    return /batch/i.test(dim) ? [batch] : [1];
+  }
+
+  predict(sample: Float32Array, sampleDims: number[], timestep: number, hidden: Float32Array, hiddenDims: number[]): Promise<TimedFloats> {
+    const dims = this.timestepDims(sampleDims[0]!);
+    const count = dims.reduce((a, b) => a * b, 1);
+    const feeds = {
+      [this.sample.name]: floatTensor(this.sample.type, sample, sampleDims),
+      [this.timestep.name]: integerTensor(this.timestep.type, new Array<number>(count).fill(timestep), dims),
+      [this.hidden.name]: floatTensor(this.hidden.type, hidden, hiddenDims),
+    };
+    return runForFloats(this.session, feeds, this.output);
+  }
+
+  release() {
+    return this.session.release();
+  }
+}
+
+export class OnnxVaeDecoder implements VaeDecoder {
+  private readonly latents: OnnxValueInfo;
+  private readonly output: string;
+
+  constructor(readonly session: ModelSession) {
+    this.latents = pickInput(session, ['latent_sample', 'latents', 'z'], 'latents');
+    requireFloat(session, this.latents);
+    rejectExtraInputs(session, [this.latents]);
+    this.output = pickOutput(session, 'sample');
+  }
+
+  get provider() {
+    return this.session.provider;
+  }
+
+  decode(latents: Float32Array, dims: number[]): Promise<TimedFloats> {
+    return runForFloats(this.session, { [this.latents.name]: floatTensor(this.latents.type, latents, dims) }, this.output);
+  }
+
+  release() {
+    return this.session.release();
+  }
+}

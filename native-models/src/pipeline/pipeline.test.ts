@@ -1,0 +1,153 @@
+import { strict as assert } from 'node:assert';
+import { after, before, test } from 'node:test';
+import { TINY_SD15 } from '../../test/fixtures.ts';
+import { maxAbsDiff, psnr, referenceCases } from '../../test/reference-cases.ts';
+import { openSession } from '../onnx/session.ts';
+import { OnnxUNet, type UNet } from './components.ts';
+import { StableDiffusionPipeline } from './pipeline.ts';
+import type { StepTrace } from './request.ts';
+
+// Tolerances (ONNX Runtime CPU vs torch, from the fixture's onnx_check.json): text embeddings 1.1e-6,
+// whole-case latents 1.1e-4. We assert 1e-5 and 2e-4; initial latents and step noise bit for bit.
+const EMBEDDING_TOLERANCE = 1e-5;
+const LATENT_TOLERANCE = 2e-4;
+const MIN_PSNR_DB = 50;
+
+let pipe: StableDiffusionPipeline;
+before(async () => {
+  pipe = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu' });
+});
+after(() => pipe.release());
+
+for (const c of referenceCases((c) => !c.json.parameters.lora_file)) {
+  test(`reproduces diffusers case ${c.name}`, async () => {
+    const p = c.json.parameters;
+    const traces: StepTrace[] = [];
+    const result = await pipe.generate({
+      prompt: p.prompt,
+      seed: p.seed,
+      steps: p.num_inference_steps,
+      guidance: p.guidance_scale,
+      width: p.width,
+      height: p.height,
+      batchSize: p.num_images_per_prompt,
+      sharedNoise: true, // the fixture's batch is diffusers' num_images_per_prompt draw
+      onStep: (t) => traces.push(t),
+    });
+    assert.deepEqual(result.tokens.cond, c.json.token_ids.cond);
+    assert.deepEqual(result.tokens.uncond, c.json.token_ids.uncond ?? null);
+    assert.equal(result.tokens.dropped, 0);
+
+    const emb = await pipe.components.textEncoder.encode([c.json.token_ids.cond]);
+    assert.ok(maxAbsDiff(emb.data, c.array('cond_text_embeddings')) <= EMBEDDING_TOLERANCE);
+    if (c.json.token_ids.uncond) {
+      const uemb = await pipe.components.textEncoder.encode([c.json.token_ids.uncond]);
+      assert.ok(maxAbsDiff(uemb.data, c.array('uncond_text_embeddings')) <= EMBEDDING_TOLERANCE);
+    }
+
+    assert.deepEqual(result.latents.initial, c.array('initial_latents'));
+    assert.equal(traces.length, p.num_inference_steps);
+    for (const t of traces) {
+      assert.equal(t.timestep, result.timesteps[t.index]);
+      if (t.noise) assert.deepEqual(t.noise, c.array(`step${t.index}_noise`));
+      else assert.ok(!c.arrayNames.includes(`step${t.index}_noise`), 'the last step draws no noise');
+      const d = maxAbsDiff(t.latents, c.array(`step${t.index}_latents`));
+      assert.ok(d <= LATENT_TOLERANCE, `step ${t.index} latents off by ${d}`);
+    }
+    assert.deepEqual(result.latents.final, traces.at(-1)!.latents);
+
+    assert.equal(result.images.length, p.num_images_per_prompt);
+    result.images.forEach((image, i) => {
+      const file = result.images.length > 1 ? `image_${i}.png` : 'image.png';
+      const ref = c.png(file);
+      assert.equal(image.width, ref.width);
+      assert.equal(image.height, ref.height);
+      const db = psnr(image.rgb, ref.rgb);
+      assert.ok(db >= MIN_PSNR_DB, `${file}: PSNR ${db.toFixed(1)} dB`);
+      assert.ok(image.png && image.png.length > 100);
+    });
+    assert.equal(result.provider.used, 'cpu');
+    assert.equal(result.timings.unetMs.length, p.num_inference_steps);
+    assert.ok(result.timings.ortMs > 0 && result.timings.ortMs <= result.timings.totalMs);
+  });
+}
+
+test('per-image seeds: image i of a batch equals a single generation with seed+i', async () => {
+  const base = { prompt: 'a corgi in a forest, highly detailed', steps: 2, guidance: 1.5, width: 64, height: 64, png: false as const };
+  const batch = await pipe.generate({ ...base, seed: 7, batchSize: 2 });
+  const second = await pipe.generate({ ...base, seed: 8 });
+  assert.deepEqual(batch.images.map((i) => i.seed), [7n, 8n]);
+  assert.deepEqual(batch.latents.initial.subarray(256), second.latents.initial);
+  // Same inputs through a batch-of-2 UNet call: equal up to float rounding of the batched kernels.
+  assert.ok(psnr(batch.images[1]!.rgb, second.images[0]!.rgb) >= MIN_PSNR_DB);
+  assert.equal(batch.images[0]!.png, null);
+});
+
+test('progress reports each stage and step; abort stops between UNet calls', async () => {
+  const events: string[] = [];
+  const controller = new AbortController();
+  await assert.rejects(
+    pipe.generate({
+      prompt: 'a photo of a cat',
+      seed: 1,
+      steps: 4,
+      width: 64,
+      height: 64,
+      signal: controller.signal,
+      onProgress: (e) => {
+        events.push(`${e.stage}:${e.step}/${e.totalSteps}`);
+        if (e.stage === 'unet' && e.step === 2) controller.abort();
+      },
+    }),
+    { name: 'AbortError' },
+  );
+  assert.deepEqual(events, ['text:0/4', 'unet:1/4', 'unet:2/4']);
+
+  const all: string[] = [];
+  await pipe.generate({ prompt: 'x', seed: 1, steps: 2, width: 64, height: 64, onProgress: (e) => all.push(e.stage) });
+  assert.deepEqual(all, ['text', 'unet', 'unet', 'vae', 'png']);
+});
+
+test('the UNet is replaceable: a second session from the same bytes gives the same image', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const bytes = new Uint8Array(readFileSync(join(TINY_SD15(), 'unet', 'model.onnx')));
+  const session = await openSession(bytes, { provider: 'cpu', label: 'patched unet' });
+  const request = { prompt: 'a photo of a cat', seed: 318, steps: 1, guidance: 1.5, width: 64, height: 64, png: false as const };
+  const before = await pipe.generate(request);
+  const calls: number[] = [];
+  const inner = new OnnxUNet(session);
+  const counting: UNet = {
+    provider: inner.provider,
+    release: () => inner.release(),
+    predict: (...args) => {
+      calls.push(args[2]);
+      return inner.predict(...args);
+    },
+  };
+  const previous = pipe.replaceUnet(counting);
+  try {
+    const afterSwap = await pipe.generate(request);
+    assert.deepEqual(calls, [999]);
+    assert.deepEqual(afterSwap.images[0]!.rgb, before.images[0]!.rgb);
+  } finally {
+    await pipe.replaceUnet(previous).release();
+  }
+});
+
+test('bad requests fail with the allowed range', async () => {
+  const ok = { prompt: 'x', width: 64, height: 64 };
+  await assert.rejects(pipe.generate({ ...ok, steps: 9 }), /steps must be an integer from 1 to 8/);
+  await assert.rejects(pipe.generate({ ...ok, width: 96 }), /width must be a multiple of 64/);
+  await assert.rejects(pipe.generate({ ...ok, batchSize: 0 }), /batch size/);
+  await assert.rejects(pipe.generate({ ...ok, seed: -3 }), /seed must be/);
+  await assert.rejects(pipe.generate({ ...ok, guidance: Number.NaN }), /guidance/);
+});
+
+test('long prompts are truncated to 77 ids and report the dropped tokens', async () => {
+  const prompt = Array.from({ length: 80 }, () => 'cat').join(' ');
+  const r = await pipe.generate({ prompt, seed: 1, width: 64, height: 64, png: false });
+  assert.equal(r.tokens.cond.length, 77);
+  assert.equal(r.tokens.dropped, 5);
+  assert.equal(r.tokens.cond[76], 49407);
+});

@@ -1,0 +1,264 @@
+/**
+ * Prompt -> images through text encoder, UNet with LCM sampling, and VAE decoder, reproducing
+ * diffusers' StableDiffusionPipeline + LCMScheduler (same tokens, noise draws, CFG batching and
+ * float32 rounding). Sessions live as long as the pipeline and are reused across generate() calls.
+ */
+import { performance } from 'node:perf_hooks';
+import { encodePng } from '../image/png.ts';
+import { vaeOutputToRgb } from '../image/to-rgb.ts';
+import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
+import { openSession, type SessionOptions } from '../onnx/session.ts';
+import type { ProviderReport } from '../onnx/providers.ts';
+import { f32 } from '../rng/float32-math.ts';
+import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
+import { ClipTokenizer, type TokenizedPrompt } from '../tokenizer/clip-tokenizer.ts';
+import { OnnxTextEncoder, OnnxUNet, OnnxVaeDecoder, type TextEncoder, type UNet, type VaeDecoder } from './components.ts';
+import { NoiseSource, imageSeeds } from './noise.ts';
+import { resolveRequest, type GenerateRequest, type ResolvedRequest } from './request.ts';
+
+export const LATENT_CHANNELS = 4;
+export const VAE_SCALE = 8;
+
+export interface PipelineParts {
+  tokenizer: ClipTokenizer;
+  scheduler: LcmScheduler;
+  textEncoder: TextEncoder;
+  unet: UNet;
+  vaeDecoder: VaeDecoder;
+  /** SD 1.5: 0.18215. */
+  vaeScalingFactor: number;
+  /** Pixel sizes must be multiples of this (SD 1.5: 64, from 3 UNet downsamplings and the VAE's 8). */
+  sizeMultiple: number;
+}
+
+export interface GeneratedImage {
+  index: number;
+  seed: bigint;
+  width: number;
+  height: number;
+  /** RGB, 8 bits per channel, rows top to bottom. */
+  rgb: Uint8Array;
+  png: Uint8Array | null;
+}
+
+export interface StageTimings {
+  textMs: number;
+  /** Wall time of each UNet call (one per step). */
+  unetMs: number[];
+  /** LCM updates and noise draws between UNet calls. */
+  schedulerMs: number;
+  vaeMs: number;
+  pngMs: number;
+  totalMs: number;
+  /** Of totalMs, the time spent inside onnxruntime's run(). */
+  ortMs: number;
+}
+
+export interface GenerationResult {
+  request: ResolvedRequest;
+  images: GeneratedImage[];
+  tokens: {
+    cond: number[];
+    uncond: number[] | null;
+    dropped: number;
+    negativeDropped: number;
+  };
+  latents: { shape: number[]; initial: Float32Array; final: Float32Array };
+  timesteps: number[];
+  provider: ProviderReport;
+  timings: StageTimings;
+}
+
+/** Repeats rows of `data` (each `rowSize` long) into the order given by `rows`. */
+function stackRows(sources: Float32Array[], rowSize: number): Float32Array {
+  const out = new Float32Array(sources.length * rowSize);
+  sources.forEach((s, i) => out.set(s.subarray(0, rowSize), i * rowSize));
+  return out;
+}
+
+export class StableDiffusionPipeline {
+  private parts: PipelineParts;
+
+  constructor(parts: PipelineParts) {
+    this.parts = parts;
+  }
+
+  /** Opens the three sessions of a model folder on the chosen provider (CPU fallback). */
+  static async fromFolder(dirOrFolder: string | ModelFolder, options: SessionOptions = {}): Promise<StableDiffusionPipeline> {
+    const folder = typeof dirOrFolder === 'string' ? loadModelFolder(dirOrFolder) : dirOrFolder;
+    const open = (path: string, label: string) => openSession(path, { ...options, label });
+    const opened: Array<{ release(): Promise<void> }> = [];
+    try {
+      const textSession = await open(folder.textEncoder, 'text_encoder/model.onnx');
+      opened.push(textSession);
+      const textEncoder = new OnnxTextEncoder(textSession);
+      const unetSession = await open(folder.unet, 'unet/model.onnx');
+      opened.push(unetSession);
+      const unet = new OnnxUNet(unetSession);
+      const vaeSession = await open(folder.vaeDecoder, 'vae_decoder/model.onnx');
+      opened.push(vaeSession);
+      const vaeDecoder = new OnnxVaeDecoder(vaeSession);
+      return new StableDiffusionPipeline({
+        tokenizer: ClipTokenizer.fromFolder(folder.tokenizerDir),
+        scheduler: new LcmScheduler(folder.schedulerConfig),
+        textEncoder,
+        unet,
+        vaeDecoder,
+        vaeScalingFactor: folder.vaeScalingFactor,
+        sizeMultiple: VAE_SCALE * 2 ** (folder.unetDownBlocks - 1),
+      });
+    } catch (e) {
+      await Promise.all(opened.map((s) => s.release()));
+      throw e;
+    }
+  }
+
+  get components(): Readonly<PipelineParts> {
+    return this.parts;
+  }
+
+  /** Swaps the UNet (e.g. a LoRA-patched session) and returns the previous one; the caller releases it. */
+  replaceUnet(unet: UNet): UNet {
+    const previous = this.parts.unet;
+    this.parts = { ...this.parts, unet };
+    return previous;
+  }
+
+  replaceTextEncoder(textEncoder: TextEncoder): TextEncoder {
+    const previous = this.parts.textEncoder;
+    this.parts = { ...this.parts, textEncoder };
+    return previous;
+  }
+
+  async release(): Promise<void> {
+    const { textEncoder, unet, vaeDecoder } = this.parts;
+    await Promise.all([textEncoder.release(), unet.release(), vaeDecoder.release()]);
+  }
+
+  async generate(input: GenerateRequest): Promise<GenerationResult> {
+    const started = performance.now();
+    const req = resolveRequest(input, this.parts.sizeMultiple);
+    const { tokenizer, scheduler, textEncoder, unet, vaeDecoder, vaeScalingFactor } = this.parts;
+    const signal = input.signal;
+    const progress = input.onProgress ?? (() => {});
+    const batch = req.batchSize;
+    const cfg = req.guidance > 1;
+    let ortMs = 0;
+    signal?.throwIfAborted();
+
+    // Text: one encoder row per distinct prompt; the UNet batch repeats them (uncond rows first).
+    progress({ stage: 'text', step: 0, totalSteps: req.steps });
+    const textStart = performance.now();
+    const cond: TokenizedPrompt = tokenizer.encode(req.prompt);
+    const uncond: TokenizedPrompt | null = cfg ? tokenizer.encode(req.negativePrompt) : null;
+    const condOut = await textEncoder.encode([cond.ids]);
+    ortMs += condOut.ortMs;
+    const [, seqLen, hiddenSize] = condOut.dims as [number, number, number];
+    const rowSize = seqLen * hiddenSize;
+    const rows: Float32Array[] = [];
+    if (uncond) {
+      const uncondOut = await textEncoder.encode([uncond.ids]);
+      ortMs += uncondOut.ortMs;
+      for (let i = 0; i < batch; i++) rows.push(uncondOut.data);
+    }
+    for (let i = 0; i < batch; i++) rows.push(condOut.data);
+    const hidden = stackRows(rows, rowSize);
+    const hiddenDims = [rows.length, seqLen, hiddenSize];
+    const textMs = performance.now() - textStart;
+
+    // Latents.
+    const latentH = req.height / VAE_SCALE;
+    const latentW = req.width / VAE_SCALE;
+    const perImage = [LATENT_CHANNELS, latentH, latentW];
+    const latentShape = [batch, ...perImage];
+    const latentSize = latentShape.reduce((a, b) => a * b, 1);
+    const noise = new NoiseSource(req.seed, batch, req.sharedNoise);
+    const initial = noise.draw(perImage);
+    if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < initial.length; i++) initial[i] = f32(initial[i]! * scheduler.initNoiseSigma);
+    let latents = initial;
+
+    const plan = scheduler.plan(req.steps);
+    const unetMs: number[] = [];
+    let schedulerMs = 0;
+    for (const step of plan) {
+      signal?.throwIfAborted();
+      progress({ stage: 'unet', step: step.index + 1, totalSteps: req.steps });
+      const unetStart = performance.now();
+      const sample = cfg ? stackRows([latents, latents], latentSize) : latents;
+      const sampleDims = [cfg ? 2 * batch : batch, ...perImage];
+      const out = await unet.predict(sample, sampleDims, step.timestep, hidden, hiddenDims);
+      ortMs += out.ortMs;
+      unetMs.push(performance.now() - unetStart);
+
+      const schedStart = performance.now();
+      const noisePred = cfg ? guide(out.data, latentSize, req.guidance) : out.data;
+      const stepNoise = step.addsNoise ? noise.draw(perImage) : undefined;
+      const { prevSample, denoised } = scheduler.step(step, noisePred, latents, stepNoise);
+      input.onStep?.({
+        index: step.index,
+        timestep: step.timestep,
+        unetSample: sample,
+        unetOutput: out.data,
+        noisePred,
+        denoised,
+        noise: stepNoise ?? null,
+        latents: prevSample,
+      });
+      latents = prevSample;
+      schedulerMs += performance.now() - schedStart;
+    }
+
+    signal?.throwIfAborted();
+    progress({ stage: 'vae', step: req.steps, totalSteps: req.steps });
+    const vaeStart = performance.now();
+    const scale = f32(vaeScalingFactor);
+    const vaeInput = latents.map((v) => f32(v / scale));
+    const decoded = await vaeDecoder.decode(vaeInput, latentShape);
+    ortMs += decoded.ortMs;
+    const [, , imageH, imageW] = decoded.dims as [number, number, number, number];
+    const rgbs = vaeOutputToRgb(decoded.data, decoded.dims);
+    const vaeMs = performance.now() - vaeStart;
+
+    const pngStart = performance.now();
+    const seeds = req.sharedNoise ? rgbs.map(() => req.seed) : imageSeeds(req.seed, batch);
+    const pngOption = input.png ?? true;
+    if (pngOption !== false) progress({ stage: 'png', step: req.steps, totalSteps: req.steps });
+    const images: GeneratedImage[] = rgbs.map((rgb, index) => {
+      const seed = seeds[index]!;
+      const image = { index, seed, width: imageW, height: imageH, rgb, png: null as Uint8Array | null };
+      if (pngOption !== false) {
+        const textOption = pngOption === true ? undefined : pngOption.text;
+        const text = typeof textOption === 'function' ? textOption({ seed, index }) : textOption;
+        image.png = encodePng(image, text);
+      }
+      return image;
+    });
+    const pngMs = performance.now() - pngStart;
+
+    return {
+      request: req,
+      images,
+      tokens: {
+        cond: cond.ids,
+        uncond: uncond?.ids ?? null,
+        dropped: cond.dropped,
+        negativeDropped: uncond?.dropped ?? 0,
+      },
+      latents: { shape: latentShape, initial, final: latents },
+      timesteps: plan.map((s) => s.timestep),
+      provider: unet.provider,
+      timings: { textMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
+    };
+  }
+}
+
+/** Classifier-free guidance on a [2B,…] prediction (uncond rows first): u + g·(c − u), in float32. */
+function guide(prediction: Float32Array, half: number, guidance: number): Float32Array {
+  const g = f32(guidance);
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) {
+    const u = prediction[i]!;
+    out[i] = f32(u + f32(g * f32(prediction[half + i]! - u)));
+  }
+  return out;
+}
