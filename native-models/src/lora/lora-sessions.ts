@@ -1,0 +1,154 @@
+// The swap-friendly front door: sessions for (base model, LoRA, scale), patched on first use and
+// kept under a memory budget. Switching base model or LoRA between generations needs no restart;
+// switching back to a kept combination costs no reload.
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { OnnxModel } from '../onnx/proto/onnx-model.ts';
+import { applyLora, type LoraReport } from './apply-lora.ts';
+import type { PatchedModel } from './fuse-lora.ts';
+import { KeptSessions, type Releasable } from './kept-sessions.ts';
+import { readLoraFile } from './lora-file.ts';
+
+export interface LoraSelection {
+  path: string;
+  /** Multiplies alpha/rank; 1 = the LoRA as trained, 0 = the base model exactly. */
+  scale: number;
+}
+
+export interface BaseModelPaths {
+  unet: string;
+  /** Needed only for LoRAs with text-encoder layers. */
+  textEncoder?: string;
+}
+
+/** Opens a session on a model file path or on a patched model (see ./patched-session.ts). */
+export type SessionOpener<T> = (source: string | PatchedModel) => Promise<T>;
+
+export interface LoraSessionsResult<T> {
+  unet: T;
+  /** Only when the LoRA patches the text encoder; otherwise use the base text encoder. */
+  textEncoder?: T;
+  report?: LoraReport;
+  reused: boolean;
+  /** Milliseconds spent reading, fusing and opening (0 when reused). */
+  timings: { readMs: number; fuseMs: number; openMs: number };
+}
+
+interface KeptCombination<T> extends Releasable {
+  unet: T;
+  textEncoder?: T;
+  report?: LoraReport;
+}
+
+async function fileBytes(path: string): Promise<number> {
+  let total = (await stat(path)).size;
+  for (const data of new Set([`${path}_data`, `${path}.data`, resolve(dirname(path), 'model.onnx_data')])) {
+    total += await stat(data).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+
+export class LoraSessions<T extends Releasable> {
+  private readonly kept: KeptSessions<KeptCombination<T>>;
+
+  constructor(
+    private readonly open: SessionOpener<T>,
+    budgetBytes: number,
+  ) {
+    this.kept = new KeptSessions(budgetBytes);
+  }
+
+  /** Keys of the kept combinations, least recently used first (for tests and diagnostics). */
+  keptKeys(): string[] {
+    return this.kept.keys();
+  }
+
+  async sessions(base: BaseModelPaths, lora?: LoraSelection): Promise<LoraSessionsResult<T>> {
+    const timings = { readMs: 0, fuseMs: 0, openMs: 0 };
+    const patching = lora !== undefined && lora.scale !== 0;
+    const loraId = patching ? await this.loraId(lora.path) : '-';
+    let report: LoraReport | undefined;
+    if (lora && !patching) {
+      // Scale 0 is the base model itself (W + 0·ΔW = W), but the file is still checked, so a LoRA
+      // that does not fit is refused at any scale.
+      await this.loraId(lora.path);
+      report = (await applyLora(await readLoraFile(lora.path), await this.models(base, timings), 0, lora.path)).report;
+    }
+    const key = JSON.stringify([resolve(base.unet), base.textEncoder ? resolve(base.textEncoder) : '', loraId, patching ? lora.scale : 0]);
+    const { value, reused } = await this.kept.acquire(key, async () => {
+      const combination = patching ? await this.patch(base, lora, timings) : await this.plain(base, timings);
+      return { value: combination, bytes: combination.bytes };
+    });
+    const result: LoraSessionsResult<T> = { unet: value.unet, reused, timings };
+    if (value.textEncoder) result.textEncoder = value.textEncoder;
+    report ??= value.report;
+    if (report) result.report = report;
+    return result;
+  }
+
+  private async loraId(path: string): Promise<string> {
+    const s = await stat(path).catch(() => {
+      throw new Error(`LoRA file ${path} does not exist; choose a .safetensors LoRA file`);
+    });
+    return `${resolve(path)}:${s.size}:${s.mtimeMs}`;
+  }
+
+  private async plain(base: BaseModelPaths, timings: LoraSessionsResult<T>['timings']) {
+    const started = performance.now();
+    const unet = await this.open(base.unet);
+    timings.openMs = performance.now() - started;
+    const combination: KeptCombination<T> & { bytes: number } = {
+      unet,
+      bytes: await fileBytes(base.unet),
+      release: () => unet.release(),
+    };
+    return combination;
+  }
+
+  private async models(base: BaseModelPaths, timings: LoraSessionsResult<T>['timings']) {
+    const started = performance.now();
+    const unet = await OnnxModel.load(base.unet);
+    const textEncoder = base.textEncoder ? await OnnxModel.load(base.textEncoder) : undefined;
+    timings.readMs += performance.now() - started;
+    return textEncoder ? { unet, textEncoder } : { unet };
+  }
+
+  private async patch(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<T>['timings']) {
+    let started = performance.now();
+    const parsed = await readLoraFile(lora.path);
+    timings.readMs = performance.now() - started;
+    const models = await this.models(base, timings);
+    started = performance.now();
+    const application = await applyLora(parsed, models, lora.scale, lora.path);
+    timings.fuseMs = performance.now() - started;
+    started = performance.now();
+    const unet = await this.open(application.unet ?? base.unet);
+    let textEncoder: T | undefined;
+    try {
+      if (application.textEncoder) textEncoder = await this.open(application.textEncoder);
+    } catch (error) {
+      await unet.release();
+      throw error;
+    }
+    timings.openMs = performance.now() - started;
+    // onnxruntime copied the fused weights into the session; the JS buffers are garbage now.
+    const bytes =
+      (application.unet?.fusedWeights.data.length ?? (await fileBytes(base.unet))) +
+      (application.textEncoder?.fusedWeights.data.length ?? 0);
+    const combination: KeptCombination<T> & { bytes: number } = {
+      unet,
+      report: application.report,
+      bytes,
+      release: async () => {
+        await unet.release();
+        await textEncoder?.release();
+      },
+    };
+    if (textEncoder) combination.textEncoder = textEncoder;
+    return combination;
+  }
+
+  async releaseAll(): Promise<void> {
+    await this.kept.releaseAll();
+  }
+}
