@@ -3,15 +3,13 @@
 //   npm run build-sd15 -- --random-sd15 [--seed N] [--out DIR] [--tokenizer DIR]
 //   npm run build-sd15 -- --write-random-checkpoint DIR [--dtype fp16|fp32] [--seed N]
 // Prints the model folder and the build's timings (JSON on the last line).
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRandomSd15, buildSd15FromCheckpoint } from '../src/checkpoint/build-sd15.ts';
+import { defaultModelsDir } from '../src/checkpoint/model-source.ts';
 import { resolveTokenizerDir } from '../src/checkpoint/tokenizer-source.ts';
 import { writeRandomDiffusersCheckpoint } from '../src/checkpoint/write-random-checkpoint.ts';
 import type { AttentionForm } from '../src/graph/layers.ts';
-
-export const defaultModelsDir = () => process.env.YOSO_MODELS_DIR ?? join(homedir(), '.yoso-studio', 'models');
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
