@@ -69,7 +69,7 @@ export function float32Data(w: Weight): TensorData {
 
 /** Float32 data of a 2-D weight [out, in] stored transposed ([in, out]), as MatMul nodes hold it. */
 export function transposedFloat32Data(w: Weight): TensorData {
-  const [rows, cols] = w.shape.length === 4 ? [w.shape[0]!, w.shape[1]!] : [w.shape[0]!, w.shape[1]!];
+  const [rows, cols] = [w.shape[0]!, w.shape[1]!];
   return {
     kind: 'lazy',
     byteLength: rows * cols * 4,
