@@ -1,0 +1,58 @@
+// The inference process's life cycle with the real worker entry in a real child process:
+// start, kill -9 → crash reported → restarted with a new pid, and the crash-loop guard.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { InferenceStatus } from '../contract/api.ts';
+import { NodeProcessHost } from './node-process-host.ts';
+import { defaultWorkerEntry } from './process-host.ts';
+import { InferenceSupervisor } from './supervisor.ts';
+
+function waitForState(supervisor: InferenceSupervisor, state: InferenceStatus['state']): Promise<InferenceStatus> {
+  return new Promise((resolve) => {
+    const listener = (status: InferenceStatus) => {
+      if (status.state !== state) return;
+      supervisor.off('status', listener);
+      resolve(status);
+    };
+    supervisor.on('status', listener);
+  });
+}
+
+test('a worker killed with SIGKILL is reported and restarted with a new process', async () => {
+  const supervisor = new InferenceSupervisor({ host: new NodeProcessHost(), entry: defaultWorkerEntry() });
+  try {
+    await supervisor.start();
+    assert.equal(supervisor.status().state, 'ready');
+    assert.ok(supervisor.providers.includes('cpu'), `providers: ${supervisor.providers.join(', ')}`);
+    const firstPid = supervisor.pid!;
+    const seen: InferenceStatus[] = [];
+    supervisor.on('status', (s) => seen.push(s));
+    const readyAgain = waitForState(supervisor, 'ready');
+    process.kill(firstPid, 'SIGKILL');
+    await readyAgain;
+    assert.deepEqual(seen.map((s) => s.state), ['crashed', 'restarting', 'ready']);
+    assert.match(seen[0]!.message ?? '', /killed \(SIGKILL\)/);
+    assert.notEqual(supervisor.pid, firstPid);
+    assert.ok(supervisor.lastStartMs! > 0);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test('a worker that keeps dying is not restarted forever', async () => {
+  const supervisor = new InferenceSupervisor({ host: new NodeProcessHost(), entry: defaultWorkerEntry(), maxRestarts: 1 });
+  try {
+    await supervisor.start();
+    let ready = waitForState(supervisor, 'ready');
+    process.kill(supervisor.pid!, 'SIGKILL');
+    await ready;
+    const crashed = new Promise<InferenceStatus>((resolve) =>
+      supervisor.on('status', (s) => s.state === 'crashed' && /keeps crashing/.test(s.message ?? '') && resolve(s)),
+    );
+    process.kill(supervisor.pid!, 'SIGKILL');
+    await crashed;
+    await assert.rejects(supervisor.start(), /crashed 2 times/);
+  } finally {
+    await supervisor.stop();
+  }
+});

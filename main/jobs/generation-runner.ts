@@ -1,0 +1,46 @@
+// What a job does: resolve its models, run it in the inference process, save each image to the
+// history the moment it arrives (so a cancel or a crash later in the batch loses nothing saved).
+import type { GenerationRequest } from '../contract/generation.ts';
+import type { HistoryItem, HistoryStore, ModelRef } from '../history/index.ts';
+import type { ResolvedModels } from '../inference/protocol.ts';
+import type { InferenceSupervisor } from '../inference/supervisor.ts';
+import type { JobRunner } from './queue.ts';
+
+export interface ResolvedJobModels extends ResolvedModels {
+  baseModel: ModelRef;
+  lora: ModelRef | null;
+}
+
+export interface GenerationRunnerDeps {
+  supervisor: InferenceSupervisor;
+  history: HistoryStore;
+  resolveModels(request: GenerationRequest): Promise<ResolvedJobModels>;
+  /** Current provider preference (settings). */
+  provider(): string;
+  /** Called after each image is durably saved. */
+  onSaved?(item: HistoryItem): void;
+}
+
+export function createGenerationRunner(deps: GenerationRunnerDeps): JobRunner {
+  return async (job, context) => {
+    const { baseModel, lora, ...models } = await deps.resolveModels(job.request);
+    await deps.supervisor.generate(job.request, models, deps.provider(), {
+      signal: context.signal,
+      onProgress: context.onProgress,
+      onImage: async ({ pixels, width, height, channels, batchIndex, provider, timingsMs }) => {
+        const [item] = await deps.history.saveGeneration({
+          request: job.request,
+          images: [{ pixels, width, height, channels, batchIndex }],
+          provider,
+          timingsMs,
+          baseModel,
+          lora,
+          batchId: job.id,
+        });
+        if (!item) throw new Error('the history saved no item for a generated image');
+        context.onImageSaved(item.id);
+        deps.onSaved?.(item);
+      },
+    });
+  };
+}

@@ -1,0 +1,115 @@
+// Imports what a user already has: an ONNX pipeline folder (optimum layout) or a LoRA
+// .safetensors file. Everything is checked before a byte is copied; the copy goes to the staging
+// folder and appears in the models folder with one rename, so a failed import leaves nothing.
+import { randomBytes } from 'node:crypto';
+import { copyFile, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { InstalledModel } from '../contract/api.ts';
+import { folderSize, toInstalledModel } from './list.ts';
+import { checkLoraFile } from './lora-check.ts';
+import { MANIFEST_FILE, type Manifest } from './manifest.ts';
+import { checkOnnxFolder, PIPELINE_FOLDERS, type Inspector } from './onnx-layout.ts';
+import { assertModelId, stagingRoot, toModelId } from './paths.ts';
+import { ImportError, type ImportOptions } from './types.ts';
+
+/** Opens sessions through the one module that touches onnxruntime, loaded only when needed. */
+export const defaultInspector: Inspector = async (path) => {
+  const { inspectOnnxModel } = await import('../../native-models/src/onnx/inspect.ts');
+  return inspectOnnxModel(path);
+};
+
+async function statOrNull(path: string) {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<Array<{ path: string; sizeBytes: number }>> {
+  const out: Array<{ path: string; sizeBytes: number }> = [];
+  for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else if (rel !== MANIFEST_FILE) out.push({ path: rel, sizeBytes: (await stat(join(dir, rel))).size });
+  }
+  return out;
+}
+
+export async function importModel(
+  modelsDir: string,
+  sourcePath: string,
+  options: ImportOptions = {},
+  inspect: Inspector = defaultInspector,
+): Promise<InstalledModel> {
+  const source = resolve(sourcePath);
+  const info = await statOrNull(source);
+  if (!info) throw new ImportError(`${source} does not exist`);
+
+  let kind: 'base' | 'lora';
+  let mainFile: string | null = null;
+  if (info.isFile()) {
+    if (/\.(ckpt|pt|pth|bin)$/i.test(source)) {
+      throw new ImportError(`${basename(source)} is a pickle file; only .safetensors LoRAs are imported (pickles can run code)`);
+    }
+    if (/\.onnx$/i.test(source)) {
+      throw new ImportError(`${basename(source)} is one ONNX model; import the pipeline folder that holds model_index.json, unet/, text_encoder/ and vae_decoder/`);
+    }
+    if (!/\.safetensors$/i.test(source)) throw new ImportError(`${basename(source)} is not a .safetensors LoRA or an ONNX folder`);
+    await checkLoraFile(source);
+    kind = 'lora';
+    mainFile = basename(source);
+  } else if (info.isDirectory()) {
+    const { problems } = await checkOnnxFolder(source, inspect);
+    if (problems.length > 0) {
+      throw new ImportError(
+        `${source} cannot be imported: ${problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`}`,
+        problems,
+      );
+    }
+    kind = 'base';
+  } else {
+    throw new ImportError(`${source} is neither a file nor a folder`);
+  }
+
+  const id = options.id ?? toModelId(basename(source));
+  assertModelId(id);
+  const target = join(modelsDir, id);
+  if ((await statOrNull(target)) && !options.replace) {
+    throw new ImportError(`a model with id ${id} is already installed; choose another --id or remove it first`);
+  }
+
+  const staging = join(stagingRoot(modelsDir), `import-${id}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging, { recursive: true });
+  try {
+    if (kind === 'lora') {
+      await copyFile(source, join(staging, mainFile!));
+    } else {
+      await copyFile(join(source, 'model_index.json'), join(staging, 'model_index.json'));
+      for (const folder of PIPELINE_FOLDERS) {
+        if (await statOrNull(join(source, folder))) await cp(join(source, folder), join(staging, folder), { recursive: true });
+      }
+    }
+    const manifest: Manifest = {
+      version: 1,
+      id,
+      name: options.name ?? id,
+      kind,
+      source: 'imported',
+      catalogId: null,
+      repo: null,
+      revision: null,
+      commit: null,
+      files: (await listFiles(staging)).map((f) => ({ ...f, sha256: null })),
+      mainFile,
+      recommended: null,
+      installedAt: new Date().toISOString(),
+    };
+    await writeFile(join(staging, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+    if (options.replace) await rm(target, { recursive: true, force: true });
+    await rename(staging, target);
+    return toInstalledModel(manifest, await folderSize(target));
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

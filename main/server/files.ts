@@ -1,0 +1,59 @@
+// /files/<relative path>: images and thumbnails from the data folder, and nothing else. The path
+// must stay inside the data folder after resolving symlinks; `..`, absolute paths, encoded
+// separators and other file types are refused.
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { extname, isAbsolute, join, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+};
+
+export type FileLookup = { ok: true; path: string; type: string; size: number } | { ok: false; status: number; message: string };
+
+/** `encodedPath` is what follows `/files/` in the URL, still percent-encoded. */
+export async function resolveDataFile(dataDir: string, encodedPath: string): Promise<FileLookup> {
+  let relative: string;
+  try {
+    relative = decodeURIComponent(encodedPath);
+  } catch {
+    return { ok: false, status: 400, message: 'malformed path' };
+  }
+  const segments = relative.split('/');
+  if (
+    relative.length === 0 ||
+    relative.includes('\0') ||
+    relative.includes('\\') ||
+    isAbsolute(relative) ||
+    /^[a-zA-Z]:/.test(relative) ||
+    segments.some((s) => s === '..' || s === '.' || s === '')
+  ) {
+    return { ok: false, status: 400, message: 'the path must be relative to the data folder, without "..", "." or empty parts' };
+  }
+  const type = TYPES[extname(relative).toLowerCase()];
+  if (!type) return { ok: false, status: 403, message: 'only images are served from the data folder' };
+  try {
+    const root = await realpath(dataDir);
+    const real = await realpath(join(root, ...segments));
+    if (!real.startsWith(root + sep)) return { ok: false, status: 403, message: 'the path leaves the data folder' };
+    const info = await stat(real);
+    if (!info.isFile()) return { ok: false, status: 404, message: 'not a file' };
+    return { ok: true, path: real, type, size: info.size };
+  } catch {
+    return { ok: false, status: 404, message: 'no such file in the data folder' };
+  }
+}
+
+export function sendFile(res: ServerResponse, file: { path: string; type: string; size: number }): void {
+  res.writeHead(200, {
+    'Content-Type': file.type,
+    'Content-Length': file.size,
+    // Images are immutable once saved (a new image gets a new name).
+    'Cache-Control': 'private, max-age=31536000, immutable',
+  });
+  createReadStream(file.path).pipe(res);
+}
