@@ -42,6 +42,7 @@ export async function measure(
     ...setting,
     runs: options.runs,
     textMs: pick((t) => t.textMs),
+    noiseMs: pick((t) => t.noiseMs),
     unetMs: Array.from({ length: setting.steps }, (_, i) => pick((t) => t.unetMs[i]!)),
     schedulerMs: pick((t) => t.schedulerMs),
     vaeMs: pick((t) => t.vaeMs),
@@ -59,7 +60,7 @@ const f1 = (v: number) => v.toFixed(1);
 export function formatFigures(f: BenchFigures): string {
   return (
     `steps ${f.steps} guidance ${f.guidance} ${f.width}x${f.height} batch ${f.batchSize} (median of ${f.runs}): ` +
-    `text ${f1(f.textMs)} ms | unet ${f.unetMs.map(f1).join(' + ')} ms | scheduler ${f1(f.schedulerMs)} ms | ` +
+    `text ${f1(f.textMs)} ms | noise ${f1(f.noiseMs)} ms | unet ${f.unetMs.map(f1).join(' + ')} ms | scheduler ${f1(f.schedulerMs)} ms | ` +
     `vae ${f1(f.vaeMs)} ms | png ${f1(f.pngMs)} ms | total ${f1(f.totalMs)} ms | per image ${f1(f.perImageMs)} ms | ` +
     `inside onnxruntime ${f1(f.ortMs)} ms | overhead ${f.overhead.toFixed(3)}x (${f.overheadWithoutPng.toFixed(3)}x without png)`
   );

@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<void> {
   if (result.tokens.dropped > 0) console.log(`prompt truncated: ${result.tokens.dropped} tokens past the 77-token limit were dropped`);
   if (result.tokens.negativeDropped > 0) console.log(`negative prompt truncated: ${result.tokens.negativeDropped} tokens dropped`);
   console.log(
-    `timings load ${ms(loadMs)} | text ${ms(t.textMs)} | unet ${t.unetMs.map(ms).join(' + ')} | scheduler ${ms(t.schedulerMs)} | ` +
+    `timings load ${ms(loadMs)} | text ${ms(t.textMs)} | noise ${ms(t.noiseMs)} | unet ${t.unetMs.map(ms).join(' + ')} | scheduler ${ms(t.schedulerMs)} | ` +
       `vae ${ms(t.vaeMs)} | png ${ms(t.pngMs)} | total ${ms(t.totalMs)} | inside onnxruntime ${ms(t.ortMs)} (overhead ${(t.totalMs / t.ortMs).toFixed(3)}x)`,
   );
   for (const path of paths) console.log(`wrote ${path}`);

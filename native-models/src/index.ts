@@ -42,7 +42,12 @@ export {
 } from './pipeline/request.ts';
 export {
   StableDiffusionPipeline,
+  SD15_SCHEDULER_CONFIG,
+  SD15_VAE_SCALING_FACTOR,
+  LATENT_CHANNELS,
+  VAE_SCALE,
   type PipelineParts,
+  type PipelineSources,
   type GeneratedImage,
   type GenerationResult,
   type StageTimings,

@@ -5,8 +5,8 @@
 import { f32 } from '../rng/float32-math.ts';
 
 function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  const r = Math.round(x); // rounds .5 up; numpy rounds it to the even neighbour
+  return r - x === 0.5 && (r & 1) === 1 ? r - 1 : r;
 }
 
 export function vaeOutputToRgb(data: Float32Array, dims: readonly number[]): Uint8Array[] {
@@ -18,8 +18,11 @@ export function vaeOutputToRgb(data: Float32Array, dims: readonly number[]): Uin
     const rgb = new Uint8Array(plane * 3);
     const base = b * 3 * plane;
     for (let c = 0; c < 3; c++) {
+      const offset = base + c * plane;
       for (let p = 0; p < plane; p++) {
-        const v = Math.min(Math.max(f32(f32(data[base + c * plane + p]! / 2) + 0.5), 0), 1);
+        // x/2 is exact in float32, so one rounding gives float32's (x/2) + 0.5.
+        let v = f32(data[offset + p]! * 0.5 + 0.5);
+        v = v < 0 ? 0 : v > 1 ? 1 : v;
         rgb[p * 3 + c] = roundHalfEven(f32(v * 255));
       }
     }

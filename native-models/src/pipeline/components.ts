@@ -27,6 +27,8 @@ export interface TextEncoder extends PipelineComponent {
 }
 
 export interface UNet extends PipelineComponent {
+  /** The declared sample shape (numbers for fixed axes, names for dynamic ones), when known. */
+  readonly sampleShape?: ReadonlyArray<number | string>;
   /** Noise prediction for sample [B,4,h,w] at one timestep with encoder_hidden_states [B,77,hidden]. */
   predict(sample: Float32Array, sampleDims: number[], timestep: number, hidden: Float32Array, hiddenDims: number[]): Promise<TimedFloats>;
 }
@@ -125,10 +127,8 @@ export class OnnxUNet implements UNet {
     return this.session.provider;
   }
 
-  /** Fixed latent sizes the graph was exported with (null where the axis is dynamic). */
-  get fixedLatentSize(): { height: number | null; width: number | null } {
-    const [, , h, w] = this.sample.shape;
-    return { height: typeof h === 'number' ? h : null, width: typeof w === 'number' ? w : null };
+  get sampleShape(): ReadonlyArray<number | string> {
+    return this.sample.shape;
   }
 
   /** optimum exports the timestep with one dynamic axis: [1] broadcasts; a "batch" axis wants one per row. */

@@ -151,3 +151,54 @@ test('long prompts are truncated to 77 ids and report the dropped tokens', async
   assert.equal(r.tokens.dropped, 5);
   assert.equal(r.tokens.cond[76], 49407);
 });
+
+test('embeddings of recent prompts are reused; replacing the text encoder drops them', async () => {
+  const inner = pipe.components.textEncoder;
+  const encoded: number[][] = [];
+  const counting = {
+    provider: inner.provider,
+    release: async () => {},
+    encode: (rows: readonly number[][]) => {
+      encoded.push(...rows.map((r) => r.slice(0, 3)));
+      return inner.encode(rows);
+    },
+  };
+  pipe.replaceTextEncoder(counting);
+  try {
+    const request = { prompt: 'a red fox', seed: 3, guidance: 1.5, width: 64, height: 64, png: false as const };
+    const first = await pipe.generate(request);
+    assert.equal(encoded.length, 2); // prompt and the empty negative prompt
+    const again = await pipe.generate({ ...request, seed: 4 });
+    assert.equal(encoded.length, 2);
+    const firstAgain = await pipe.generate(request);
+    assert.deepEqual(firstAgain.images[0]!.rgb, first.images[0]!.rgb);
+    assert.notDeepEqual(again.images[0]!.rgb, first.images[0]!.rgb);
+  } finally {
+    pipe.replaceTextEncoder(inner);
+  }
+});
+
+test('fromSources: graphs as bytes and the default SD 1.5 scheduler reproduce a case', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { ClipTokenizer } = await import('../tokenizer/clip-tokenizer.ts');
+  const bytes = (sub: string) => new Uint8Array(readFileSync(join(TINY_SD15(), sub, 'model.onnx')));
+  const [c] = referenceCases((c) => c.name === 'cat_g1.5_s2_seed318');
+  assert.ok(c);
+  const fromBytes = await StableDiffusionPipeline.fromSources(
+    {
+      textEncoder: bytes('text_encoder'),
+      unet: bytes('unet'),
+      vaeDecoder: bytes('vae_decoder'),
+      tokenizer: ClipTokenizer.fromFolder(join(TINY_SD15(), 'tokenizer')),
+    },
+    { provider: 'cpu' },
+  );
+  try {
+    const r = await fromBytes.generate({ prompt: 'a photo of a cat', seed: 318, steps: 2, guidance: 1.5, width: 64, height: 64 });
+    assert.ok(psnr(r.images[0]!.rgb, c.png('image.png').rgb) >= MIN_PSNR_DB);
+    assert.equal(fromBytes.components.unet.provider.used, 'cpu');
+  } finally {
+    await fromBytes.release();
+  }
+});

@@ -7,10 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { encodePng } from '../image/png.ts';
 import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
-import { openSession, type SessionOptions } from '../onnx/session.ts';
+import { openSession, type ModelSession, type ModelSource, type SessionOptions } from '../onnx/session.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
+import { parseSchedulerConfig } from '../scheduler/scheduler-config.ts';
 import { ClipTokenizer, type TokenizedPrompt } from '../tokenizer/clip-tokenizer.ts';
 import { OnnxTextEncoder, OnnxUNet, OnnxVaeDecoder, type TextEncoder, type UNet, type VaeDecoder } from './components.ts';
 import { NoiseSource, imageSeeds } from './noise.ts';
@@ -31,6 +32,31 @@ export interface PipelineParts {
   sizeMultiple: number;
 }
 
+/** The SD 1.5 scheduler config (PNDM's, as in every SD 1.5 repository) for pipelines without one. */
+export const SD15_SCHEDULER_CONFIG = {
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  set_alpha_to_one: false,
+  steps_offset: 1,
+  prediction_type: 'epsilon',
+} as const;
+export const SD15_VAE_SCALING_FACTOR = 0.18215;
+
+export interface PipelineSources {
+  textEncoder: ModelSource;
+  unet: ModelSource;
+  vaeDecoder: ModelSource;
+  tokenizer: ClipTokenizer;
+  /** scheduler_config.json contents; default SD15_SCHEDULER_CONFIG. */
+  schedulerConfig?: unknown;
+  /** Default 0.18215. */
+  vaeScalingFactor?: number;
+  /** len(block_out_channels) of the UNet; default 4 (SD 1.5). */
+  unetDownBlocks?: number;
+}
+
 export interface GeneratedImage {
   index: number;
   seed: bigint;
@@ -43,6 +69,8 @@ export interface GeneratedImage {
 
 export interface StageTimings {
   textMs: number;
+  /** Drawing the initial latents (torch-exact randn). */
+  noiseMs: number;
   /** Wall time of each UNet call (one per step). */
   unetMs: number[];
   /** LCM updates and noise draws between UNet calls. */
@@ -76,36 +104,62 @@ function stackRows(sources: Float32Array[], rowSize: number): Float32Array {
   return out;
 }
 
+/** Prompts whose embeddings are kept: re-rolling a prompt with new seeds skips the text encoder. */
+const TEXT_CACHE_SIZE = 8;
+
 export class StableDiffusionPipeline {
   private parts: PipelineParts;
+  private readonly textCache = new Map<string, { data: Float32Array; dims: number[] }>();
 
   constructor(parts: PipelineParts) {
     this.parts = parts;
   }
 
-  /** Opens the three sessions of a model folder on the chosen provider (CPU fallback). */
-  static async fromFolder(dirOrFolder: string | ModelFolder, options: SessionOptions = {}): Promise<StableDiffusionPipeline> {
+  /**
+   * Opens the three sessions of a model folder on the chosen provider (CPU fallback). `replace`
+   * swaps in other graphs for some components (a path or bytes, e.g. a LoRA-patched UNet).
+   */
+  static async fromFolder(
+    dirOrFolder: string | ModelFolder,
+    options: SessionOptions & { replace?: Partial<Record<'textEncoder' | 'unet' | 'vaeDecoder', ModelSource>> } = {},
+  ): Promise<StableDiffusionPipeline> {
     const folder = typeof dirOrFolder === 'string' ? loadModelFolder(dirOrFolder) : dirOrFolder;
-    const open = (path: string, label: string) => openSession(path, { ...options, label });
-    const opened: Array<{ release(): Promise<void> }> = [];
-    try {
-      const textSession = await open(folder.textEncoder, 'text_encoder/model.onnx');
-      opened.push(textSession);
-      const textEncoder = new OnnxTextEncoder(textSession);
-      const unetSession = await open(folder.unet, 'unet/model.onnx');
-      opened.push(unetSession);
-      const unet = new OnnxUNet(unetSession);
-      const vaeSession = await open(folder.vaeDecoder, 'vae_decoder/model.onnx');
-      opened.push(vaeSession);
-      const vaeDecoder = new OnnxVaeDecoder(vaeSession);
-      return new StableDiffusionPipeline({
+    const { replace, ...sessionOptions } = options;
+    return StableDiffusionPipeline.fromSources(
+      {
+        textEncoder: replace?.textEncoder ?? folder.textEncoder,
+        unet: replace?.unet ?? folder.unet,
+        vaeDecoder: replace?.vaeDecoder ?? folder.vaeDecoder,
         tokenizer: ClipTokenizer.fromFolder(folder.tokenizerDir),
-        scheduler: new LcmScheduler(folder.schedulerConfig),
+        schedulerConfig: folder.schedulerConfig,
+        vaeScalingFactor: folder.vaeScalingFactor,
+        unetDownBlocks: folder.unetDownBlocks,
+      },
+      sessionOptions,
+    );
+  }
+
+  /** Builds a pipeline from graphs given as paths or bytes (e.g. converted in memory from a checkpoint). */
+  static async fromSources(sources: PipelineSources, options: SessionOptions = {}): Promise<StableDiffusionPipeline> {
+    const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
+    const opened: ModelSession[] = [];
+    const open = async (source: ModelSource, label: string) => {
+      const session = await openSession(source, { ...options, label: labelOf(source, label) });
+      opened.push(session);
+      return session;
+    };
+    try {
+      const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
+      const unet = new OnnxUNet(await open(sources.unet, 'unet (bytes)'));
+      const vaeDecoder = new OnnxVaeDecoder(await open(sources.vaeDecoder, 'vae_decoder (bytes)'));
+      return new StableDiffusionPipeline({
+        tokenizer: sources.tokenizer,
+        scheduler: new LcmScheduler(parseSchedulerConfig(sources.schedulerConfig ?? SD15_SCHEDULER_CONFIG)),
         textEncoder,
         unet,
         vaeDecoder,
-        vaeScalingFactor: folder.vaeScalingFactor,
-        sizeMultiple: VAE_SCALE * 2 ** (folder.unetDownBlocks - 1),
+        vaeScalingFactor: sources.vaeScalingFactor ?? SD15_VAE_SCALING_FACTOR,
+        sizeMultiple: VAE_SCALE * 2 ** ((sources.unetDownBlocks ?? 4) - 1),
       });
     } catch (e) {
       await Promise.all(opened.map((s) => s.release()));
@@ -127,10 +181,27 @@ export class StableDiffusionPipeline {
   replaceTextEncoder(textEncoder: TextEncoder): TextEncoder {
     const previous = this.parts.textEncoder;
     this.parts = { ...this.parts, textEncoder };
+    this.textCache.clear();
     return previous;
   }
 
+  /** last_hidden_state [1,77,D] for one prompt's ids, from the cache when the same ids ran recently. */
+  private async embed(ids: number[]): Promise<{ data: Float32Array; dims: number[]; ortMs: number }> {
+    const key = ids.join(',');
+    const cached = this.textCache.get(key);
+    if (cached) {
+      this.textCache.delete(key); // re-insert: most recently used last
+      this.textCache.set(key, cached);
+      return { ...cached, ortMs: 0 };
+    }
+    const out = await this.parts.textEncoder.encode([ids]);
+    this.textCache.set(key, { data: out.data, dims: out.dims });
+    if (this.textCache.size > TEXT_CACHE_SIZE) this.textCache.delete(this.textCache.keys().next().value!);
+    return out;
+  }
+
   async release(): Promise<void> {
+    this.textCache.clear();
     const { textEncoder, unet, vaeDecoder } = this.parts;
     await Promise.all([textEncoder.release(), unet.release(), vaeDecoder.release()]);
   }
@@ -138,12 +209,13 @@ export class StableDiffusionPipeline {
   async generate(input: GenerateRequest): Promise<GenerationResult> {
     const started = performance.now();
     const req = resolveRequest(input, this.parts.sizeMultiple);
-    const { tokenizer, scheduler, textEncoder, unet, vaeDecoder, vaeScalingFactor } = this.parts;
+    const { tokenizer, scheduler, unet, vaeDecoder, vaeScalingFactor } = this.parts;
     const signal = input.signal;
     const progress = input.onProgress ?? (() => {});
     const batch = req.batchSize;
     const cfg = req.guidance > 1;
     let ortMs = 0;
+    checkSampleShape(unet.sampleShape, [cfg ? 2 * batch : batch, LATENT_CHANNELS, req.height / VAE_SCALE, req.width / VAE_SCALE]);
     signal?.throwIfAborted();
 
     // Text: one encoder row per distinct prompt; the UNet batch repeats them (uncond rows first).
@@ -151,13 +223,13 @@ export class StableDiffusionPipeline {
     const textStart = performance.now();
     const cond: TokenizedPrompt = tokenizer.encode(req.prompt);
     const uncond: TokenizedPrompt | null = cfg ? tokenizer.encode(req.negativePrompt) : null;
-    const condOut = await textEncoder.encode([cond.ids]);
+    const condOut = await this.embed(cond.ids);
     ortMs += condOut.ortMs;
     const [, seqLen, hiddenSize] = condOut.dims as [number, number, number];
     const rowSize = seqLen * hiddenSize;
     const rows: Float32Array[] = [];
     if (uncond) {
-      const uncondOut = await textEncoder.encode([uncond.ids]);
+      const uncondOut = await this.embed(uncond.ids);
       ortMs += uncondOut.ortMs;
       for (let i = 0; i < batch; i++) rows.push(uncondOut.data);
     }
@@ -172,10 +244,12 @@ export class StableDiffusionPipeline {
     const perImage = [LATENT_CHANNELS, latentH, latentW];
     const latentShape = [batch, ...perImage];
     const latentSize = latentShape.reduce((a, b) => a * b, 1);
+    const noiseStart = performance.now();
     const noise = new NoiseSource(req.seed, batch, req.sharedNoise);
     const initial = noise.draw(perImage);
     if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < initial.length; i++) initial[i] = f32(initial[i]! * scheduler.initNoiseSigma);
     let latents = initial;
+    const noiseMs = performance.now() - noiseStart;
 
     const plan = scheduler.plan(req.steps);
     const unetMs: number[] = [];
@@ -247,8 +321,20 @@ export class StableDiffusionPipeline {
       latents: { shape: latentShape, initial, final: latents },
       timesteps: plan.map((s) => s.timestep),
       provider: unet.provider,
-      timings: { textMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
+      timings: { textMs, noiseMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
     };
+  }
+}
+
+/** A UNet exported with fixed axes takes only that batch and size; say so before any work is done. */
+function checkSampleShape(declared: ReadonlyArray<number | string> | undefined, wanted: number[]): void {
+  if (!declared) return;
+  const clash = declared.some((d, axis) => typeof d === 'number' && d !== wanted[axis]);
+  if (clash) {
+    throw new RangeError(
+      `this UNet was exported for samples of shape [${declared.join(', ')}] only; ${wanted[3]! * VAE_SCALE}x${wanted[2]! * VAE_SCALE} ` +
+        `needs [${wanted.join(', ')}] (batch doubles with guidance > 1); pick the size the model was exported for`,
+    );
   }
 }
 

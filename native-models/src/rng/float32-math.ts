@@ -10,11 +10,15 @@ export const f32 = Math.fround;
 export function fma32(a: number, b: number, c: number): number {
   const p = a * b; // exact: 24 + 24 significant bits fit in 53
   const s = p + c;
+  const r0 = f32(s);
+  // Fast path: a double sum that is already a float32 value is the correctly rounded result
+  // (the exact sum lies within half a double ulp of it, far inside its float32 rounding interval).
+  if (r0 === s) return r0;
   // TwoSum: the exact rounding error of p + c in float64.
   const bb = s - p;
   const err = p - (s - bb) + (c - bb);
-  const r = f32(s);
-  if (err === 0 || r === s) return r;
+  const r = r0;
+  if (err === 0) return r;
   // s may sit exactly halfway between two float32 values; then err says which way the exact sum lies.
   const other = 2 * s - r;
   if (f32(other) !== other || other === r) return r;

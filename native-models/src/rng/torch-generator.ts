@@ -4,7 +4,7 @@
  * Successive calls continue the same stream, as successive torch.randn calls do (diffusers draws
  * the initial latents and then the LCM step noise from one generator).
  */
-import { logF32, sinCosF32 } from './avx-mathfun.ts';
+import { logF32, sinCosF32, sinCosOut } from './avx-mathfun.ts';
 import { f32 } from './float32-math.ts';
 import { Mt19937 } from './mt19937.ts';
 
@@ -87,8 +87,8 @@ function boxMuller16(d: Float32Array, at: number): void {
     const u1 = f32(1 - d[at + j]!);
     const u2 = d[at + j + 8]!;
     const radius = f32(Math.sqrt(f32(-2 * logF32(u1))));
-    const [s, c] = sinCosF32(f32(TWO_PI_F32 * u2));
-    d[at + j] = f32(radius * c);
-    d[at + j + 8] = f32(radius * s);
+    sinCosF32(f32(TWO_PI_F32 * u2));
+    d[at + j] = f32(radius * sinCosOut.cos);
+    d[at + j + 8] = f32(radius * sinCosOut.sin);
   }
 }
