@@ -1,15 +1,23 @@
-// npm run bench -- --model DIR [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
+// npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--json]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intOption, listOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
+import { buildRandomSd15 } from '../src/checkpoint/build-sd15.ts';
+import { defaultModelsDir, resolveModelSource } from '../src/checkpoint/model-source.ts';
+import { resolveTokenizerDir } from '../src/checkpoint/tokenizer-source.ts';
 import { StableDiffusionPipeline } from '../src/pipeline/pipeline.ts';
 import type { SessionOptions } from '../src/onnx/session.ts';
 import { formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
 
 const OPTIONS = {
   model: { type: 'string' },
+  'random-sd15': { type: 'boolean' },
+  seed: { type: 'string' },
+  tokenizer: { type: 'string' },
+  config: { type: 'string' },
   steps: { type: 'string' },
   guidance: { type: 'string' },
   width: { type: 'string' },
@@ -27,7 +35,21 @@ type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
 /** Where the benchmarked model comes from; new sources (e.g. a generated full-size model) go here. */
 async function pipelineFor(args: Args, sessions: SessionOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string }> {
-  if (args.model) return { pipeline: await StableDiffusionPipeline.fromFolder(args.model, sessions), source: args.model };
+  if (args['random-sd15']) {
+    // A full-size SD 1.5 with seeded random weights, made by the graph builder (built once, then reused).
+    const modelsDir = defaultModelsDir();
+    const built = buildRandomSd15({
+      seed: intOption('seed', args.seed, 0, 2 ** 31) ?? 0,
+      outDir: join(modelsDir, 'built'),
+      tokenizerDir: resolveTokenizerDir({ tokenizer: args.tokenizer, checkpoint: modelsDir, modelsDir }),
+    });
+    console.log(`random SD 1.5 ${built.cached ? 'reused' : 'built'}: ${built.dir} (build ${built.timings ? `${(built.timings.totalMs / 1000).toFixed(1)} s` : 'n/a'})`);
+    return { pipeline: await StableDiffusionPipeline.fromFolder(built.dir, sessions), source: built.dir };
+  }
+  if (args.model) {
+    const dir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
+    return { pipeline: await StableDiffusionPipeline.fromFolder(dir, sessions), source: args.model };
+  }
   throw new UsageError('--model DIR is required (a diffusers ONNX model folder)');
 }
 
