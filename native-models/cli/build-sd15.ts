@@ -1,7 +1,7 @@
 // Builds SD 1.5 ONNX model folders with the TypeScript graph builder.
 //   npm run build-sd15 -- FILE.safetensors [--tokenizer DIR] [--config DIR] [--cache DIR] [--attention fused]
 //   npm run build-sd15 -- --random-sd15 [--seed N] [--out DIR] [--tokenizer DIR]
-//   npm run build-sd15 -- --write-random-checkpoint DIR [--dtype fp16|fp32] [--seed N]
+//   npm run build-sd15 -- --write-random-checkpoint DIR [--dtype fp16|fp32|bf16] [--seed N]
 // Prints the model folder and the build's timings (JSON on the last line).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
 
   if (values['write-random-checkpoint']) {
     const t = performance.now();
-    writeRandomDiffusersCheckpoint(values['write-random-checkpoint'], seed, values.dtype === 'fp32' ? 'F32' : 'F16');
+    writeRandomDiffusersCheckpoint(values['write-random-checkpoint'], seed, values.dtype === 'fp32' ? 'F32' : values.dtype === 'bf16' ? 'BF16' : 'F16');
     console.log(JSON.stringify({ written: values['write-random-checkpoint'], ms: Math.round(performance.now() - t) }));
     return;
   }

@@ -28,9 +28,17 @@ function toHalfBits(values: Float32Array): Uint16Array {
   return out;
 }
 
+/** float32 -> bfloat16 bits, rounding to nearest even (finite values). */
+function toBfloat16Bits(values: Float32Array): Uint16Array {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < u.length; i++) out[i] = (u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) >>> 16;
+  return out;
+}
+
 const FILES: Record<string, string> = { unet: 'unet/diffusion_pytorch_model.safetensors', vae: 'vae/diffusion_pytorch_model.safetensors', text_encoder: 'text_encoder/model.safetensors' };
 
-export function writeRandomDiffusersCheckpoint(dir: string, seed: number, dtype: 'F32' | 'F16', cfg: Sd15Config = SD15_FULL_CONFIG): void {
+export function writeRandomDiffusersCheckpoint(dir: string, seed: number, dtype: 'F32' | 'F16' | 'BF16', cfg: Sd15Config = SD15_FULL_CONFIG): void {
   const table = randomSd15Weights(seed, cfg);
   const bytesPer = dtype === 'F32' ? 4 : 2;
   for (const [component, file] of Object.entries(FILES)) {
@@ -54,7 +62,7 @@ export function writeRandomDiffusersCheckpoint(dir: string, seed: number, dtype:
       writeSync(fd, json);
       for (const k of keys) {
         const values = table.get(k)!.readFloat32();
-        const data = dtype === 'F32' ? values : toHalfBits(values);
+        const data = dtype === 'F32' ? values : dtype === 'F16' ? toHalfBits(values) : toBfloat16Bits(values);
         writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       }
     } finally {
