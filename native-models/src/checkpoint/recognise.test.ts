@@ -68,13 +68,15 @@ test('refuses an inpainting checkpoint (9 UNet input channels)', () => {
   assert.throws(() => recognise('inpaint.safetensors', t), refusal('inpainting', /inpainting model: its UNet takes 9 input channels \(conv_in \[32,9,3,3\]\)/));
 });
 
-test('refuses v-prediction checkpoints marked by a v_pred key or by metadata', () => {
+test('refuses v-prediction checkpoints marked by a v_pred key, metadata or a sidecar yaml', () => {
   const t = tinySd15Tensors();
   assert.throws(() => recognise('vpred-key.safetensors', { ...t, v_pred: { shape: [] } }), refusal('v-prediction', /v-prediction model \(found a "v_pred" tensor\)/));
   assert.throws(
     () => recognise('vpred-meta.safetensors', t, { 'modelspec.prediction_type': 'v' }),
     refusal('v-prediction', /prediction_type "v"/),
   );
+  writeFileSync(join(dir, 'vpred-yaml.yaml'), 'model:\n  params:\n    parameterization: "v"\n');
+  assert.throws(() => recognise('vpred-yaml.safetensors', t), refusal('v-prediction', /parameterization "v" in .*vpred-yaml\.yaml/));
 });
 
 test('refuses a LoRA or a UNet-only file, naming what is missing', () => {

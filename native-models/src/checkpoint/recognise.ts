@@ -1,6 +1,7 @@
 // Recognises an SD 1.5 checkpoint from its tensors and refuses everything else with a message that
 // names what was found: the graphs built here are SD 1.5's (UNet with 4 input channels, 768-wide
 // cross-attention from a CLIP ViT-L text encoder, epsilon prediction).
+import { existsSync, readFileSync } from 'node:fs';
 import type { SafetensorsFile } from './safetensors.ts';
 import type { WeightTable } from './weights.ts';
 
@@ -20,9 +21,16 @@ function anyKey(keys: Iterable<string>, test: (k: string) => boolean): string | 
   return undefined;
 }
 
-/** Markers of a v-prediction model that a single file can carry. */
+/**
+ * Markers of a v-prediction model that a single file can carry, or its sidecar LDM config
+ * (AUTOMATIC1111 reads `<name>.yaml` beside the checkpoint; v models say `parameterization: "v"`).
+ */
 function vPredictionMarker(file: SafetensorsFile): string | undefined {
   if (file.tensors.has('v_pred')) return 'a "v_pred" tensor';
+  const sidecar = file.path.replace(/\.safetensors$/i, '.yaml');
+  if (sidecar !== file.path && existsSync(sidecar) && /^\s*parameterization:\s*["']?v["']?\s*$/m.test(readFileSync(sidecar, 'utf8'))) {
+    return `parameterization "v" in ${sidecar}`;
+  }
   const meta = file.metadata;
   const pred = meta['modelspec.prediction_type'] ?? meta['prediction_type'];
   if (pred && /^v/i.test(pred)) return `metadata prediction_type "${pred}"`;
