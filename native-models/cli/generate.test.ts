@@ -22,40 +22,53 @@ const floats = (path: string) => {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
-test('reproduces a fixture case and dumps tokens and latents', () => {
-  const [c] = referenceCases((c) => c.name === 'cat_g1.5_s2_seed318');
-  assert.ok(c);
-  const out = join(work, 'cat.png');
-  const dump = join(work, 'dump');
-  const r = generate(['--model', TINY_SD15(), '--prompt', 'a photo of a cat', '--seed', '318', '--steps', '2', '--guidance', '1.5',
-    '--width', '64', '--height', '64', '--provider', 'cpu', '--dump', dump, '--out', out]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^seed 318$/m);
-  assert.match(r.stdout, /^provider cpu \(requested cpu\)$/m);
-  assert.match(r.stdout, /timings .*text .*unet .*vae .*png .*total .*inside onnxruntime .*overhead/);
-  assert.ok(psnr(rgbOf(out), c.png('image.png').rgb) >= 50);
-  const tokens = JSON.parse(readFileSync(join(dump, 'tokens.json'), 'utf8'));
-  assert.deepEqual(tokens, { cond: c.json.token_ids.cond, uncond: c.json.token_ids.uncond, dropped: 0 });
-  const shapes = JSON.parse(readFileSync(join(dump, 'latents.json'), 'utf8'));
-  assert.deepEqual(shapes.initial_latents.shape, [1, 4, 8, 8]);
-  assert.deepEqual(floats(join(dump, 'initial_latents.bin')), c.array('initial_latents'));
-  const final = floats(join(dump, 'final_latents.bin'));
-  const ref = c.array('step1_latents');
-  assert.ok(final.every((v, i) => Math.abs(v - ref[i]!) <= 2e-4));
-});
+for (const c of referenceCases((c) => !c.json.parameters.lora_file)) {
+  test(`reproduces fixture case ${c.name}, with --dump`, () => {
+    const p = c.json.parameters;
+    const batch = p.num_images_per_prompt;
+    const out = join(work, `${c.name}.png`);
+    const dump = join(work, `${c.name}-dump`);
+    const args = ['--model', TINY_SD15(), '--prompt', p.prompt, '--seed', String(p.seed), '--steps', String(p.num_inference_steps),
+      '--guidance', String(p.guidance_scale), '--width', String(p.width), '--height', String(p.height), '--provider', 'cpu',
+      '--dump', dump, '--out', out];
+    // The fixture's batch is diffusers' num_images_per_prompt draw: one generator for the batch.
+    if (batch > 1) args.push('--batch', String(batch), '--shared-noise');
+    const r = generate(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^seed ${p.seed}`, 'm'));
+    assert.match(r.stdout, /^provider cpu \(requested cpu\)$/m);
+    assert.match(r.stdout, /timings .*text .*unet .*vae .*png .*total .*inside onnxruntime .*overhead/);
 
-test('a batch writes FILE-0.png … and --shared-noise reproduces diffusers num_images_per_prompt', () => {
-  const [c] = referenceCases((c) => c.name === 'corgi_g1.5_s1_seed7_batch2');
-  assert.ok(c);
-  const out = join(work, 'corgi.png');
-  const r = generate(['--model', TINY_SD15(), '--prompt', 'a corgi in a forest, highly detailed', '--seed', '7', '--steps', '1',
-    '--guidance', '1.5', '--batch', '2', '--shared-noise', '--width', '64', '--height', '64', '--provider', 'cpu', '--json', '--out', out]);
+    const files = batch > 1 ? Array.from({ length: batch }, (_, i) => join(work, `${c.name}-${i}.png`)) : [out];
+    files.forEach((file, i) => {
+      assert.ok(psnr(rgbOf(file), c.png(batch > 1 ? `image_${i}.png` : 'image.png').rgb) >= 50, file);
+    });
+    if (batch > 1) assert.ok(!existsSync(out));
+
+    const tokens = JSON.parse(readFileSync(join(dump, 'tokens.json'), 'utf8'));
+    assert.deepEqual(tokens, { cond: c.json.token_ids.cond, uncond: c.json.token_ids.uncond ?? null, dropped: 0 });
+    const shapes = JSON.parse(readFileSync(join(dump, 'latents.json'), 'utf8'));
+    assert.deepEqual(shapes.initial_latents.shape, [batch, 4, 8, 8]);
+    assert.deepEqual(shapes.final_latents.shape, [batch, 4, 8, 8]);
+    assert.deepEqual(floats(join(dump, 'initial_latents.bin')), c.array('initial_latents'));
+    const final = floats(join(dump, 'final_latents.bin'));
+    const ref = c.array(`step${p.num_inference_steps - 1}_latents`);
+    assert.ok(final.every((v, i) => Math.abs(v - ref[i]!) <= 2e-4));
+  });
+}
+
+test('--json prints one object with files, seeds and figures; a batch writes FILE-0.png …', () => {
+  const out = join(work, 'fox.png');
+  const r = generate(['--model', TINY_SD15(), '--prompt', 'a red fox', '--seed', '18446744073709551615', '--batch', '2',
+    '--width', '64', '--height', '64', '--provider', 'cpu', '--json', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-  assert.deepEqual(summary.images.map((i: { file: string }) => i.file), [join(work, 'corgi-0.png'), join(work, 'corgi-1.png')]);
-  assert.ok(summary.timings.overhead >= 1);
-  for (const i of [0, 1]) assert.ok(psnr(rgbOf(join(work, `corgi-${i}.png`)), c.png(`image_${i}.png`).rgb) >= 50);
-  assert.ok(!existsSync(out));
+  const lines = r.stdout.trim().split('\n');
+  const summary = JSON.parse(lines.at(-1)!);
+  assert.deepEqual(summary.images.map((i: { file: string }) => i.file), [join(work, 'fox-0.png'), join(work, 'fox-1.png')]);
+  // Per-image seeds wrap around at 2^64, like any unsigned 64-bit counter.
+  assert.deepEqual(summary.images.map((i: { seed: string }) => i.seed), ['18446744073709551615', '0']);
+  assert.ok(summary.timings.overhead >= 1 && summary.timings.ortMs > 0);
+  for (const file of summary.images.map((i: { file: string }) => i.file)) assert.ok(existsSync(file));
 });
 
 test('bad input exits non-zero with one line on stderr', () => {

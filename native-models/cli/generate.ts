@@ -164,6 +164,7 @@ async function main(argv: string[]): Promise<void> {
   }
   console.log(`seed ${result.request.seed}${result.images.length > 1 ? ` (images: ${result.images.map((i) => i.seed).join(', ')})` : ''}`);
   console.log(`provider ${p.used} (requested ${p.requested})${p.fallbackReason ? `: ${p.fallbackReason}` : ''}`);
+  if (a.negative && result.request.guidance <= 1) console.log('note: --negative has no effect with guidance <= 1 (no unconditional pass)');
   if (result.tokens.dropped > 0) console.log(`prompt truncated: ${result.tokens.dropped} tokens past the 77-token limit were dropped`);
   if (result.tokens.negativeDropped > 0) console.log(`negative prompt truncated: ${result.tokens.negativeDropped} tokens dropped`);
   console.log(

@@ -14,11 +14,13 @@ import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
 import { parseSchedulerConfig } from '../scheduler/scheduler-config.ts';
 import { ClipTokenizer, type TokenizedPrompt } from '../tokenizer/clip-tokenizer.ts';
 import { OnnxTextEncoder, OnnxUNet, OnnxVaeDecoder, type TextEncoder, type UNet, type VaeDecoder } from './components.ts';
+import { checkSampleShape, guide, stackRows, VAE_SCALE } from './guidance.ts';
 import { NoiseSource, imageSeeds } from './noise.ts';
+
+export { VAE_SCALE };
 import { resolveRequest, type GenerateRequest, type ResolvedRequest } from './request.ts';
 
 export const LATENT_CHANNELS = 4;
-export const VAE_SCALE = 8;
 
 export interface PipelineParts {
   tokenizer: ClipTokenizer;
@@ -95,13 +97,6 @@ export interface GenerationResult {
   timesteps: number[];
   provider: ProviderReport;
   timings: StageTimings;
-}
-
-/** Repeats rows of `data` (each `rowSize` long) into the order given by `rows`. */
-function stackRows(sources: Float32Array[], rowSize: number): Float32Array {
-  const out = new Float32Array(sources.length * rowSize);
-  sources.forEach((s, i) => out.set(s.subarray(0, rowSize), i * rowSize));
-  return out;
 }
 
 /** Prompts whose embeddings are kept: re-rolling a prompt with new seeds skips the text encoder. */
@@ -324,27 +319,4 @@ export class StableDiffusionPipeline {
       timings: { textMs, noiseMs, unetMs, schedulerMs, vaeMs, pngMs, totalMs: performance.now() - started, ortMs },
     };
   }
-}
-
-/** A UNet exported with fixed axes takes only that batch and size; say so before any work is done. */
-function checkSampleShape(declared: ReadonlyArray<number | string> | undefined, wanted: number[]): void {
-  if (!declared) return;
-  const clash = declared.some((d, axis) => typeof d === 'number' && d !== wanted[axis]);
-  if (clash) {
-    throw new RangeError(
-      `this UNet was exported for samples of shape [${declared.join(', ')}] only; ${wanted[3]! * VAE_SCALE}x${wanted[2]! * VAE_SCALE} ` +
-        `needs [${wanted.join(', ')}] (batch doubles with guidance > 1); pick the size the model was exported for`,
-    );
-  }
-}
-
-/** Classifier-free guidance on a [2B,…] prediction (uncond rows first): u + g·(c − u), in float32. */
-function guide(prediction: Float32Array, half: number, guidance: number): Float32Array {
-  const g = f32(guidance);
-  const out = new Float32Array(half);
-  for (let i = 0; i < half; i++) {
-    const u = prediction[i]!;
-    out[i] = f32(u + f32(g * f32(prediction[half + i]! - u)));
-  }
-  return out;
 }

@@ -14,6 +14,7 @@ export const CONTEXT_LENGTH = 77;
 /** CLIP uses the first 49152 - 256 - 2 merges of the file (after its "#version" line). */
 const MERGE_COUNT = 49152 - 256 - 2;
 
+const utf8 = new TextEncoder();
 const SPECIAL_SPLIT = /(<\|startoftext\|>|<\|endoftext\|>)/;
 const WORD_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
@@ -83,7 +84,7 @@ export class ClipTokenizer {
         continue;
       }
       for (const word of cleanText(piece).match(WORD_PATTERN) ?? []) {
-        const encoded = Array.from(new TextEncoder().encode(word), (b) => this.byteEncoder[b]!).join('');
+        const encoded = Array.from(utf8.encode(word), (b) => this.byteEncoder[b]!).join('');
         for (const symbol of this.bpe(encoded)) ids.push(this.vocab.get(symbol) ?? this.eosId);
       }
     }
