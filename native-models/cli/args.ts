@@ -1,5 +1,6 @@
 // Argument checks shared by the generate CLI and the benchmark: each failure is one line that
 // names the option, what was given and what is allowed.
+import { existsSync, statSync } from 'node:fs';
 import { isProviderChoice, type ProviderChoice } from '../src/onnx/providers.ts';
 import { PROVIDERS } from '../src/onnx/providers.ts';
 
@@ -45,6 +46,16 @@ export function listOption<T>(name: string, raw: string | undefined, parse: (nam
   const items = raw.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new UsageError(`--${name} must be a comma-separated list (got "${raw}")`);
   return items.map((item) => parse(name, item));
+}
+
+/** --lora FILE [--lora-scale S]: scale 1 by default; negative scales subtract the LoRA, as A1111 allows. */
+export function loraOption(path: string | undefined, rawScale: string | undefined): { path: string; scale: number } | undefined {
+  if (path === undefined) {
+    if (rawScale !== undefined) throw new UsageError('--lora-scale needs --lora FILE.safetensors');
+    return undefined;
+  }
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`--lora ${path} is not a file (give a LoRA .safetensors file)`);
+  return { path, scale: numberOption('lora-scale', rawScale, -10, 10) ?? 1 };
 }
 
 /** One line for stderr: the message of the error without stack or onnxruntime's multi-line detail. */

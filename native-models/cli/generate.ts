@@ -1,6 +1,6 @@
 // npm run generate -- --model DIR|FILE.safetensors [--tokenizer DIR] [--config DIR] --prompt TEXT [--negative TEXT] [--seed N] [--steps N]
 //   [--guidance G] [--batch N] [--shared-noise] [--width W --height H] [--provider P]
-//   [--threads N] [--dump DIR] [--json] --out FILE.png
+//   [--threads N] [--lora FILE [--lora-scale S]] [--dump DIR] [--json] --out FILE.png
 // A public contract: other tools script it. Bad input exits non-zero with one line on stderr.
 import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -10,12 +10,13 @@ import { loadModelFolder } from '../src/model/model-folder.ts';
 import { StableDiffusionPipeline, VAE_SCALE } from '../src/pipeline/pipeline.ts';
 import { resolveRequest, type GenerateRequest } from '../src/pipeline/request.ts';
 import type { GenerationResult } from '../src/pipeline/pipeline.ts';
-import { intOption, numberOption, oneLine, providerOption, seedOption, UsageError } from './args.ts';
+import { describeLoraReport, LoraUnets } from '../src/lora/lora-pipeline.ts';
+import { intOption, loraOption, numberOption, oneLine, providerOption, seedOption, UsageError } from './args.ts';
 
 const USAGE =
   'usage: npm run generate -- --model DIR|FILE.safetensors [--tokenizer DIR] [--config DIR] --prompt TEXT [--negative TEXT] [--seed N] [--steps 1..8] [--guidance G] ' +
   '[--batch N] [--shared-noise] [--width W --height H] [--provider auto|cpu|cuda|dml|coreml|webgpu] [--threads N] ' +
-  '[--dump DIR] [--json] --out FILE.png';
+  '[--lora FILE.safetensors [--lora-scale S]] [--dump DIR] [--json] --out FILE.png';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -32,6 +33,8 @@ const OPTIONS = {
   height: { type: 'string' },
   provider: { type: 'string' },
   threads: { type: 'string' },
+  lora: { type: 'string' },
+  'lora-scale': { type: 'string' },
   dump: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
@@ -117,6 +120,7 @@ async function main(argv: string[]): Promise<void> {
   };
   const provider = providerOption(a.provider);
   const threads = intOption('threads', a.threads, 1, 256);
+  const lora = loraOption(a.lora, a['lora-scale']);
 
   // A single-file .safetensors checkpoint is built into ONNX graphs on first use (cached by hash).
   const modelDir = await resolveModelSource(a.model, { tokenizer: a.tokenizer, config: a.config, log: (l) => console.error(l) });
@@ -131,7 +135,17 @@ async function main(argv: string[]): Promise<void> {
   request.seed = resolved.seed;
 
   const loadStart = performance.now();
-  const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider, ...(threads ? { intraOpThreads: threads } : {}) });
+  const sessionOptions = { provider, ...(threads ? { intraOpThreads: threads } : {}) };
+  const pipeline = await StableDiffusionPipeline.fromFolder(folder, sessionOptions);
+  const loras = new LoraUnets(sessionOptions);
+  let loraReport;
+  try {
+    if (lora) loraReport = (await loras.apply(pipeline, folder, lora)).report;
+  } catch (e) {
+    await pipeline.release();
+    await loras.release();
+    throw e;
+  }
   const loadMs = performance.now() - loadStart;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -142,6 +156,7 @@ async function main(argv: string[]): Promise<void> {
     result = await pipeline.generate({ ...request, signal: controller.signal });
   } finally {
     await pipeline.release();
+    await loras.release();
   }
 
   const paths = outputPaths(out, result.images.length);
@@ -158,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
         provider: p,
         tokens: { count: result.tokens.cond.length, dropped: result.tokens.dropped, negativeDropped: result.tokens.negativeDropped },
         timings: { loadMs, ...t, overhead: t.totalMs / t.ortMs },
+        ...(loraReport ? { lora: loraReport } : {}),
       }),
     );
     return;
@@ -165,6 +181,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`seed ${result.request.seed}${result.images.length > 1 ? ` (images: ${result.images.map((i) => i.seed).join(', ')})` : ''}`);
   console.log(`provider ${p.used} (requested ${p.requested})${p.fallbackReason ? `: ${p.fallbackReason}` : ''}`);
   if (a.negative && result.request.guidance <= 1) console.log('note: --negative has no effect with guidance <= 1 (no unconditional pass)');
+  if (lora && loraReport) console.log(describeLoraReport(lora.path, loraReport));
   if (result.tokens.dropped > 0) console.log(`prompt truncated: ${result.tokens.dropped} tokens past the 77-token limit were dropped`);
   if (result.tokens.negativeDropped > 0) console.log(`negative prompt truncated: ${result.tokens.negativeDropped} tokens dropped`);
   console.log(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixturePath } from '../../test/fixtures.ts';
 import { layoutBlob, sliceOf } from '../onnx/proto/external-data.ts';
-import { floatToHalf, halfToFloat } from '../onnx/proto/float16.ts';
+import { fromHalfBits as halfToFloat, toHalfBits as floatToHalf } from '../util/float16.ts';
 import { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { OnnxDataType } from '../onnx/proto/onnx-schema.ts';
 import { applyLora } from './apply-lora.ts';

@@ -7,7 +7,7 @@ import { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { applyLora, type LoraReport } from './apply-lora.ts';
 import type { PatchedModel } from './fuse-lora.ts';
 import { KeptSessions, type Releasable } from './kept-sessions.ts';
-import { readLoraFile } from './lora-file.ts';
+import { readLoraFile, type ParsedLora } from './lora-file.ts';
 
 export interface LoraSelection {
   path: string;
@@ -48,6 +48,10 @@ async function fileBytes(path: string): Promise<number> {
   return total;
 }
 
+function combinationKey(base: BaseModelPaths, loraId: string, scale: number): string {
+  return JSON.stringify([resolve(base.unet), base.textEncoder ? resolve(base.textEncoder) : '', loraId, scale]);
+}
+
 export class LoraSessions<T extends Releasable> {
   private readonly kept: KeptSessions<KeptCombination<T>>;
 
@@ -56,6 +60,11 @@ export class LoraSessions<T extends Releasable> {
     budgetBytes: number,
   ) {
     this.kept = new KeptSessions(budgetBytes);
+  }
+
+  /** Bytes the kept sessions are accounted for (fused weights, or model files for plain ones). */
+  get keptBytes(): number {
+    return this.kept.keptBytes;
   }
 
   /** Keys of the kept combinations, least recently used first (for tests and diagnostics). */
@@ -72,9 +81,10 @@ export class LoraSessions<T extends Releasable> {
       // Scale 0 is the base model itself (W + 0·ΔW = W), but the file is still checked, so a LoRA
       // that does not fit is refused at any scale.
       await this.loraId(lora.path);
-      report = (await applyLora(await readLoraFile(lora.path), await this.models(base, timings), 0, lora.path)).report;
+      const parsed = await readLoraFile(lora.path);
+      report = (await applyLora(parsed, await this.models(base, parsed, timings), 0, lora.path)).report;
     }
-    const key = JSON.stringify([resolve(base.unet), base.textEncoder ? resolve(base.textEncoder) : '', loraId, patching ? lora.scale : 0]);
+    const key = combinationKey(base, loraId, patching ? lora.scale : 0);
     const { value, reused } = await this.kept.acquire(key, async () => {
       const combination = patching ? await this.patch(base, lora, timings) : await this.plain(base, timings);
       return { value: combination, bytes: combination.bytes };
@@ -105,10 +115,12 @@ export class LoraSessions<T extends Releasable> {
     return combination;
   }
 
-  private async models(base: BaseModelPaths, timings: LoraSessionsResult<T>['timings']) {
+  /** The graphs to patch; the text encoder only when the LoRA has layers for it. */
+  private async models(base: BaseModelPaths, lora: ParsedLora, timings: LoraSessionsResult<T>['timings']) {
     const started = performance.now();
     const unet = await OnnxModel.load(base.unet);
-    const textEncoder = base.textEncoder ? await OnnxModel.load(base.textEncoder) : undefined;
+    const needsTextEncoder = base.textEncoder && lora.layers.some((l) => l.component === 'text_encoder');
+    const textEncoder = needsTextEncoder ? await OnnxModel.load(base.textEncoder!) : undefined;
     timings.readMs += performance.now() - started;
     return textEncoder ? { unet, textEncoder } : { unet };
   }
@@ -117,7 +129,7 @@ export class LoraSessions<T extends Releasable> {
     let started = performance.now();
     const parsed = await readLoraFile(lora.path);
     timings.readMs = performance.now() - started;
-    const models = await this.models(base, timings);
+    const models = await this.models(base, parsed, timings);
     started = performance.now();
     const application = await applyLora(parsed, models, lora.scale, lora.path);
     timings.fuseMs = performance.now() - started;
@@ -146,6 +158,12 @@ export class LoraSessions<T extends Releasable> {
     };
     if (textEncoder) combination.textEncoder = textEncoder;
     return combination;
+  }
+
+  /** Keeps an already open base-model UNet (e.g. the one a pipeline was created with) as the no-LoRA entry. */
+  async adopt(base: BaseModelPaths, unet: T): Promise<void> {
+    const bytes = await fileBytes(base.unet);
+    await this.kept.acquire(combinationKey(base, '-', 0), async () => ({ value: { unet, release: () => unet.release() }, bytes }));
   }
 
   async releaseAll(): Promise<void> {

@@ -2,7 +2,7 @@
 // Every header field is validated before a byte of tensor data is trusted, so a truncated or
 // corrupt file becomes a SafetensorsError that names the problem, never a crash or a garbage tensor.
 import { readFile } from 'node:fs/promises';
-import { halfToFloat } from '../onnx/proto/float16.ts';
+import { fromHalfBits as halfToFloat } from '../util/float16.ts';
 
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';

@@ -16,6 +16,8 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** Name used in messages, e.g. "unet/model.onnx". */
   label?: string;
+  /** Weights the model's external-data references resolve to from memory (a LoRA-patched UNet). */
+  externalData?: ort.InferenceSession.SessionOptions['externalData'];
 }
 
 export type Feeds = Record<string, OrtTensor>;
@@ -126,6 +128,7 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       // A provider that cannot start is expected here (we fall back); keep its log off stderr.
       ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(options.externalData ? { externalData: options.externalData } : {}),
     };
     try {
       const session =

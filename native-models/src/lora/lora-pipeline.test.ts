@@ -1,0 +1,62 @@
+import { strict as assert } from 'node:assert';
+import { after, before, test } from 'node:test';
+import { TINY_SD15 } from '../../test/fixtures.ts';
+import { psnr, referenceCases } from '../../test/reference-cases.ts';
+import { loadModelFolder } from '../model/model-folder.ts';
+import { StableDiffusionPipeline } from '../pipeline/pipeline.ts';
+import { describeLoraReport, LoraUnets } from './lora-pipeline.ts';
+import { TINY_LORA } from './test/helpers.ts';
+
+// The inference issue's bar for a reproduced case.
+const MIN_PSNR_DB = 50;
+
+let pipe: StableDiffusionPipeline;
+let loras: LoraUnets;
+const folder = () => loadModelFolder(TINY_SD15());
+before(async () => {
+  pipe = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu' });
+  loras = new LoraUnets({ provider: 'cpu' });
+});
+after(async () => {
+  await pipe.release();
+  await loras.release();
+});
+
+const loraCases = referenceCases((c) => Boolean(c.json.parameters.lora_file));
+
+async function generateCase(c: (typeof loraCases)[number]) {
+  const p = c.json.parameters;
+  return pipe.generate({ prompt: p.prompt, seed: p.seed, steps: p.num_inference_steps, guidance: p.guidance_scale, width: p.width, height: p.height });
+}
+
+test('the fixture has the two LoRA cases', () => {
+  assert.deepEqual(loraCases.map((c) => c.name), ['cat_g1.5_s2_seed318_lora1.0', 'cat_g1.5_s4_seed1234_lora0.5']);
+});
+
+for (const c of loraCases) {
+  test(`reproduces diffusers load_lora_weights + fuse_lora: ${c.name}`, async () => {
+    const scale = (c.json as unknown as { lora: { scale: number } }).lora.scale;
+    const change = await loras.apply(pipe, folder(), { path: TINY_LORA(), scale });
+    assert.equal(change.report?.applied.unet, 277);
+    assert.match(describeLoraReport('yoso.safetensors', change.report!), /277 UNet layers fused$/);
+    const result = await generateCase(c);
+    const db = psnr(result.images[0]!.rgb, c.png('image.png').rgb);
+    assert.ok(db >= MIN_PSNR_DB, `PSNR ${db.toFixed(1)} dB`);
+  });
+}
+
+test('switching LoRA off and back on: no LoRA image, then the kept LoRA UNet again', async () => {
+  const c = loraCases[0]!;
+  const withLora = await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 1 });
+  assert.equal(withLora.reused, true, 'kept from the case test above');
+  const plain = await loras.apply(pipe, folder());
+  assert.equal(plain.reused, true, "the pipeline's own UNet was kept");
+  const noLora = await generateCase(c);
+  assert.ok(psnr(noLora.images[0]!.rgb, c.png('image.png').rgb) < 30, 'without LoRA the image differs');
+  const zero = await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 0 });
+  assert.equal(zero.reused, true);
+  assert.deepEqual((await generateCase(c)).images[0]!.rgb, noLora.images[0]!.rgb, 'scale 0 = no LoRA, bit for bit');
+  const again = await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 1 });
+  assert.equal(again.reused, true);
+  assert.ok(psnr((await generateCase(c)).images[0]!.rgb, c.png('image.png').rgb) >= MIN_PSNR_DB);
+});

@@ -1,0 +1,113 @@
+// Puts the right UNet (and text encoder) for a LoRA choice into a StableDiffusionPipeline. The
+// sessions are owned here and kept across switches (see ./lora-sessions.ts); the pipeline only
+// borrows them, so its release() never closes a kept session.
+import { totalmem } from 'node:os';
+import type { ModelFolder } from '../model/model-folder.ts';
+import { openSession, type ModelSession, type SessionOptions } from '../onnx/session.ts';
+import { OnnxTextEncoder, OnnxUNet, type TextEncoder, type UNet } from '../pipeline/components.ts';
+import type { StableDiffusionPipeline } from '../pipeline/pipeline.ts';
+import type { LoraReport } from './apply-lora.ts';
+import { LoraSessions, type LoraSelection, type LoraSessionsResult } from './lora-sessions.ts';
+
+/** Kept sessions may use a quarter of the machine's memory unless told otherwise. */
+export function defaultLoraBudgetBytes(): number {
+  return Math.floor(totalmem() / 4);
+}
+
+class BorrowedUNet implements UNet {
+  constructor(private readonly inner: UNet) {}
+  get provider() {
+    return this.inner.provider;
+  }
+  predict(...args: Parameters<UNet['predict']>) {
+    return this.inner.predict(...args);
+  }
+  async release() {}
+}
+
+class BorrowedTextEncoder implements TextEncoder {
+  constructor(private readonly inner: TextEncoder) {}
+  get provider() {
+    return this.inner.provider;
+  }
+  encode(ids: readonly number[][]) {
+    return this.inner.encode(ids);
+  }
+  async release() {}
+}
+
+export interface LoraSwitch {
+  report?: LoraReport;
+  /** True when the UNet came from the kept sessions (no fusion, no session creation). */
+  reused: boolean;
+  timings: LoraSessionsResult<ModelSession>['timings'];
+}
+
+export class LoraUnets {
+  private readonly sessions: LoraSessions<ModelSession>;
+  private readonly baseTextEncoders = new WeakMap<StableDiffusionPipeline, TextEncoder>();
+  /** Components taken over from pipelines, closed by release(). */
+  private readonly owned: Array<{ release(): Promise<void> }> = [];
+
+  constructor(options: SessionOptions = {}, budgetBytes = defaultLoraBudgetBytes()) {
+    this.sessions = new LoraSessions<ModelSession>(
+      (source) =>
+        typeof source === 'string'
+          ? openSession(source, { ...options, label: 'unet/model.onnx' })
+          : openSession(source.modelBytes, {
+              ...options,
+              label: 'unet/model.onnx + LoRA',
+              externalData: [{ path: source.fusedWeights.location, data: source.fusedWeights.data }],
+            }),
+      budgetBytes,
+    );
+  }
+
+  keptKeys(): string[] {
+    return this.sessions.keptKeys();
+  }
+
+  get keptBytes(): number {
+    return this.sessions.keptBytes;
+  }
+
+  /** Switches `pipeline` (opened on `folder`) to the base model with `lora`, or without LoRA. */
+  async apply(pipeline: StableDiffusionPipeline, folder: ModelFolder, lora?: LoraSelection): Promise<LoraSwitch> {
+    const base = { unet: folder.unet, textEncoder: folder.textEncoder };
+    if (!this.baseTextEncoders.has(pipeline)) {
+      // First switch of this pipeline: its own sessions become kept entries instead of being closed.
+      const { unet, textEncoder } = pipeline.components;
+      if (unet instanceof OnnxUNet) await this.sessions.adopt(base, unet.session);
+      else this.owned.push(unet);
+      this.owned.push(textEncoder);
+      this.baseTextEncoders.set(pipeline, new BorrowedTextEncoder(textEncoder));
+    }
+    const result = await this.sessions.sessions(base, lora);
+    pipeline.replaceUnet(new BorrowedUNet(new OnnxUNet(result.unet)));
+    pipeline.replaceTextEncoder(
+      result.textEncoder ? new BorrowedTextEncoder(new OnnxTextEncoder(result.textEncoder)) : this.baseTextEncoders.get(pipeline)!,
+    );
+    const change: LoraSwitch = { reused: result.reused, timings: result.timings };
+    if (result.report) change.report = result.report;
+    return change;
+  }
+
+  /** Closes every kept session. Call after the pipelines that borrowed them are released. */
+  async release(): Promise<void> {
+    await this.sessions.releaseAll();
+    for (const component of this.owned.splice(0)) await component.release();
+  }
+}
+
+/** One line for logs and the CLI: what was applied and what matched nothing. */
+export function describeLoraReport(path: string, report: LoraReport): string {
+  const { applied } = report;
+  const parts = [`LoRA ${path} at scale ${report.scale}: ${applied.unet} UNet layers`];
+  if (applied.text_encoder > 0) parts.push(`${applied.text_encoder} text-encoder layers`);
+  let line = parts.join(', ') + ' fused';
+  if (report.unmatchedKeys.length > 0) {
+    line += `; ${report.unmatchedKeys.length} keys matched no layer (${report.unmatchedKeys.slice(0, 3).join(', ')}${report.unmatchedKeys.length > 3 ? ', …' : ''})`;
+  }
+  if (report.ignoredKeys.length > 0) line += `; ${report.ignoredKeys.length} keys ignored (not LoRA weights for SD 1.5)`;
+  return line;
+}
