@@ -1,10 +1,11 @@
 // Importing single-file SD 1.5 checkpoints: built into an ONNX model folder the pipeline loads,
 // refused with the graph builder's message when they are not SD 1.5, LoRA files still LoRAs.
 import { strict as assert } from 'node:assert';
-import { writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixturePath } from '../../native-models/test/fixtures.ts';
+import { writeSafetensors } from '../../native-models/src/checkpoint/testing/write-safetensors.ts';
 import { loadModelFolder } from '../../native-models/src/model/model-folder.ts';
 import { ImportError, ModelLibrary } from './index.ts';
 import { tempDir } from './test/helpers.ts';
@@ -32,12 +33,9 @@ test('refuses a checkpoint without a tokenizer, and a non-SD 1.5 checkpoint, kee
     lib.importPath(fixturePath('tiny-sd15/checkpoint/tiny-sd15.safetensors'), { id: 'no-tok' }),
     (e: unknown) => e instanceof ImportError && /carries no tokenizer.*--tokenizer DIR/.test(e.message),
   );
-  const header = JSON.stringify({ 'conditioner.embedders.0.transformer.text_model.final_layer_norm.weight': { dtype: 'F32', shape: [1], data_offsets: [0, 4] } });
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(header.length));
   const sdxl = join(path, '..', `sdxl-${process.pid}.safetensors`);
-  await writeFile(sdxl, Buffer.concat([len, Buffer.from(header), Buffer.alloc(4)]));
-  t.after(() => import('node:fs/promises').then((fs) => fs.rm(sdxl, { force: true })));
+  writeSafetensors(sdxl, { 'conditioner.embedders.0.transformer.text_model.final_layer_norm.weight': { shape: [1] } });
+  t.after(() => rm(sdxl, { force: true }));
   await assert.rejects(
     lib.importPath(sdxl, { tokenizer: fixturePath('tiny-sd15/tokenizer') }),
     (e: unknown) => e instanceof ImportError && /is an SDXL checkpoint \(found conditioner\.embedders/.test(e.message),
