@@ -2,7 +2,7 @@
 // fp16), built into model folders and run through the app's real pipeline, reproduce every fixture
 // case (with and without the YOSO-style LoRA, fused by the LoRA module exactly as into an exported UNet).
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -113,4 +113,10 @@ test('a second build of the same file comes from the cache', async () => {
   assert.equal(second.cached, true);
   assert.match(lines.join('\n'), /built from this checkpoint earlier/);
   assert.equal(first.sha256.length, 64);
+  // Without the remembered hash the file is hashed again while a build runs; that build is dropped.
+  rmSync(join(cacheDir, 'checkpoint-hashes.json'));
+  const third = await build('tiny-sd15.safetensors');
+  assert.equal(third.dir, first.dir);
+  assert.equal(third.cached, true);
+  assert.deepEqual(readdirSync(cacheDir).filter((f) => f.startsWith('.building')), []);
 });

@@ -12,7 +12,7 @@ import { deriveSd15Config, type ConfigOverrides, type Sd15Config } from '../grap
 import { buildUnet } from '../graph/unet.ts';
 import { buildVaeDecoder } from '../graph/vae-decoder.ts';
 import { writeOnnxModel, type WriteStats } from '../graph/write-onnx.ts';
-import { cachedSha256 } from './file-hash.ts';
+import { cachedSha256, knownSha256 } from './file-hash.ts';
 import { loadCheckpoint } from './load-weights.ts';
 import { writeModelFolderFiles } from './model-folder.ts';
 import { randomSd15Weights, SD15_FULL_CONFIG } from './random-sd15.ts';
@@ -38,7 +38,10 @@ export interface BuildSd15Options {
 }
 
 export interface BuildTimings {
+  /** Wall time of hashing the checkpoint (in worker threads, overlapped with the build). */
   hashMs: number;
+  /** Time the build then waited for the hash (0 when hashing finished first). */
+  hashWaitMs?: number;
   readMs: number;
   graphMs: Record<string, number>;
   writeMs: Record<string, number>;
@@ -118,32 +121,64 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
   recogniseSd15(checkpoint.files, checkpoint.weights);
   const readMs = performance.now() - t0;
 
-  let t = performance.now();
   const hashIndex = join(options.cacheDir, 'checkpoint-hashes.json');
-  const hashes = await Promise.all(checkpoint.files.map((f) => cachedSha256(f.path, hashIndex)));
-  const sha256 = hashes.length === 1 ? hashes[0]! : hashes.join('+');
-  const hashMs = performance.now() - t;
-
-  const key = `${sha256.slice(0, 16)}${attention === 'plain' ? '' : `-${attention}`}`;
-  const dir = join(options.cacheDir, key);
-  const record = readJson(join(dir, 'build.json')) as BuildRecord | undefined;
-  if (record && record.builderVersion === BUILDER_VERSION && record.sha256 === sha256) {
+  const known = checkpoint.files.map((f) => knownSha256(f.path, hashIndex));
+  const joinHashes = (h: string[]) => (h.length === 1 ? h[0]! : h.join('+'));
+  const dirFor = (sha256: string) => join(options.cacheDir, `${sha256.slice(0, 16)}${attention === 'plain' ? '' : `-${attention}`}`);
+  const cachedIn = (dir: string, sha256: string): BuiltSd15 | undefined => {
+    const record = readJson(join(dir, 'build.json')) as BuildRecord | undefined;
+    if (!record || record.builderVersion !== BUILDER_VERSION || record.sha256 !== sha256) return undefined;
     log(`using the model built from this checkpoint earlier: ${dir}`);
     return { dir, sha256, cached: true, config: record.config };
+  };
+  if (known.every((h) => h !== undefined)) {
+    const sha256 = joinHashes(known as string[]);
+    const cached = cachedIn(dirFor(sha256), sha256);
+    if (cached) return cached;
   }
 
-  const config = deriveSd15Config(checkpoint.weights, readConfigOverrides(options.configDir));
-  log(`building SD 1.5 ONNX graphs from ${options.checkpoint} (${checkpoint.layout}, sha256 ${sha256.slice(0, 10)})`);
-  return assembleModelFolder(dir, (tmp) => {
+  // A file not seen before is hashed in worker threads while the graphs are built; the finished
+  // folder is then filed under the hash (or dropped, if that hash turns out to be built already).
+  const hashStart = performance.now();
+  let hashMs = 0;
+  const hashing = Promise.all(checkpoint.files.map((f, i) => known[i] ?? cachedSha256(f.path, hashIndex))).then((h) => {
+    hashMs = performance.now() - hashStart;
+    return joinHashes(h);
+  });
+  hashing.catch(() => {}); // awaited below; avoids an unhandled rejection while the build runs
+
+  mkdirSync(options.cacheDir, { recursive: true });
+  const tmp = join(options.cacheDir, `.building-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp);
+  try {
+    const config = deriveSd15Config(checkpoint.weights, readConfigOverrides(options.configDir));
+    log(`building SD 1.5 ONNX graphs from ${options.checkpoint} (${checkpoint.layout})`);
     const { graphMs, writeMs, stats } = writeSd15Folder(tmp, checkpoint.weights, config, {
       tokenizerDir: typeof options.tokenizerDir === 'string' ? options.tokenizerDir : options.tokenizerDir(),
       attention,
       referenceWeights: options.referenceWeights ?? true,
       log,
     });
-    const timings: BuildTimings = { hashMs, readMs, graphMs, writeMs, totalMs: performance.now() - t0 };
-    return { builderVersion: BUILDER_VERSION, source: resolve(options.checkpoint), sha256, layout: checkpoint.layout, attention, config, timings, stats, builtAt: new Date().toISOString() };
-  });
+    const waitStart = performance.now();
+    const sha256 = await hashing;
+    const hashWaitMs = performance.now() - waitStart;
+    const dir = dirFor(sha256);
+    const cached = cachedIn(dir, sha256);
+    if (cached) {
+      rmSync(tmp, { recursive: true, force: true });
+      return cached;
+    }
+    const timings: BuildTimings = { hashMs, hashWaitMs, readMs, graphMs, writeMs, totalMs: performance.now() - t0 };
+    const record: BuildRecord = { builderVersion: BUILDER_VERSION, source: resolve(options.checkpoint), sha256, layout: checkpoint.layout, attention, config, timings, stats, builtAt: new Date().toISOString() };
+    writeFileSync(join(tmp, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    log(`sha256 ${sha256.slice(0, 10)}: ${dir}`);
+    return { dir, sha256, cached: false, config, timings, stats };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** Fills a temporary folder beside `dir`, records build.json, then renames it into place. */
