@@ -33,10 +33,9 @@ export function historyHandlers(history: HistoryStore, events: EventBus): Pick<H
       return { undoToken: receipt.undoToken };
     },
     'history.undoDelete': async ({ undoToken }) => {
-      const result = history.undoDelete(undoToken);
-      // The restored ids are not returned by the store; a changed event with no ids means "reload".
-      events.emit('history.changed', { ids: [] });
-      return result;
+      const { restored, ids } = history.undoDelete(undoToken);
+      events.emit('history.changed', { ids });
+      return { restored };
     },
     'history.reuse': async ({ id }) => history.reuse(id),
     'history.readPngParameters': async ({ pngBase64 }) => {

@@ -6,6 +6,8 @@ import type { InferenceStatus } from '../contract/api.ts';
 import { NodeProcessHost } from './node-process-host.ts';
 import { defaultWorkerEntry } from './process-host.ts';
 import { InferenceSupervisor } from './supervisor.ts';
+import { TINY_SD15 } from '../../native-models/test/fixtures.ts';
+import { tinyRequest } from '../test/studio-fixture.ts';
 
 function waitForState(supervisor: InferenceSupervisor, state: InferenceStatus['state']): Promise<InferenceStatus> {
   return new Promise((resolve) => {
@@ -52,6 +54,28 @@ test('a worker that keeps dying is not restarted forever', async () => {
     process.kill(supervisor.pid!, 'SIGKILL');
     await crashed;
     await assert.rejects(supervisor.start(), /crashed 2 times/);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test('a cancel that does not stop within the grace time kills the process; the job counts as cancelled', async () => {
+  // A 256x256 UNet step on the tiny model takes longer than the 1 ms grace, like a hung driver would.
+  const supervisor = new InferenceSupervisor({ host: new NodeProcessHost(), entry: defaultWorkerEntry(), cancelGraceMs: 1 });
+  try {
+    await supervisor.start();
+    const firstPid = supervisor.pid!;
+    const controller = new AbortController();
+    const restarting = waitForState(supervisor, 'restarting');
+    const readyAgain = restarting.then(() => waitForState(supervisor, 'ready'));
+    const run = supervisor.generate(tinyRequest({ width: 256, height: 256, steps: 4 }), { baseDir: TINY_SD15(), loraPath: null }, 'cpu', {
+      signal: controller.signal,
+      onProgress: (p) => p.stage === 'unet' && controller.abort(),
+    });
+    await assert.rejects(run, { name: 'AbortError' });
+    assert.match((await restarting).message ?? '', /did not stop a cancelled generation in time/);
+    await readyAgain;
+    assert.notEqual(supervisor.pid, firstPid);
   } finally {
     await supervisor.stop();
   }

@@ -68,6 +68,8 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
   private restartTimes: number[] = [];
   private stopped = false;
   private nextId = 1;
+  /** Set when we kill the process ourselves, so the status does not call it a crash. */
+  private killReason: string | null = null;
   /** Providers the worker reported at its last start. */
   providers: string[] = [];
   /** Milliseconds from spawn to 'ready' of the last start (a figure for the report). */
@@ -112,7 +114,9 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
         this.post({ type: 'cancel', id });
         // A step that never returns (a hung driver) must not hold the queue forever.
         entry.cancelTimer = setTimeout(() => {
-          if (this.pending.has(id)) this.worker?.kill();
+          if (!this.pending.has(id)) return;
+          this.killReason = 'The inference process did not stop a cancelled generation in time and was restarted.';
+          this.worker?.kill();
         }, this.options.cancelGraceMs ?? 30_000);
       };
       callbacks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -191,7 +195,8 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
           this.failPending(() => new InferenceCrashedError('the inference process was stopped (the app is closing)'));
           return;
         }
-        const error = new InferenceCrashedError(describeExit(exit));
+        const error = new InferenceCrashedError(this.killReason ?? describeExit(exit));
+        this.killReason = null;
         if (!isReady) reject(error);
         this.onCrash(error);
       });
