@@ -1,4 +1,4 @@
-// `npx tsx main/a1111/bench-a1111.ts [N]`: what the A1111 layer costs on top of the studio's queue.
+// `npm run bench:a1111 -- [N]`: what the A1111 layer costs on top of the studio's queue.
 // Starts the real studio on 127.0.0.1 with the tiny fixture, warms it up, then times N one-image
 // requests (64x64, 1 step) through POST /sdapi/v1/txt2img and N through the queue directly, and
 // prints the medians. Figures, not assertions: the machine's load moves them.

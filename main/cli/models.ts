@@ -14,8 +14,9 @@ const USAGE = `usage: npm run models -- <command> [options]
   pull ID|REPO [--revision REV] [--file PATH]... [--id ID]
                                         download a catalog entry, or files of a Hugging Face repo
                                         (no --file: the ONNX pipeline files of the repo)
-  import PATH [--id ID] [--name NAME] [--replace]
-                                        check and copy in an ONNX pipeline folder or a LoRA .safetensors
+  import PATH [--id ID] [--name NAME] [--replace] [--tokenizer DIR]
+                                        check and copy in an ONNX pipeline folder or a LoRA .safetensors,
+                                        or build one from an SD 1.5 single-file checkpoint .safetensors
   remove ID [--yes]                     delete an installed model (asks first unless --yes)
   cancel ID                             drop a paused download and its partial files
 options for every command:
@@ -38,6 +39,8 @@ function parse(argv: string[]) {
         id: { type: 'string' },
         name: { type: 'string' },
         replace: { type: 'boolean' },
+        tokenizer: { type: 'string' },
+        config: { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -173,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
       return pull(library, target!, values);
     case 'import': {
       process.stderr.write(`checking ${resolve(target!)} …\n`);
-      const model = await library.importPath(target!, { id: values.id, name: values.name, replace: values.replace });
+      const model = await library.importPath(target!, { id: values.id, name: values.name, replace: values.replace, tokenizer: values.tokenizer, config: values.config });
       process.stdout.write(`imported ${model.id} (${model.kind}, ${formatBytes(model.sizeBytes)}) into ${library.modelsDir}\n`);
       return 0;
     }

@@ -7,6 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import type { InstalledModel } from '../contract/api.ts';
 import { assertRoomFor, freeBytes } from './disk.ts';
 import { folderSize, toInstalledModel } from './list.ts';
+import { isCheckpointFile, writeCheckpointModelFolder } from '../../native-models/src/checkpoint/import-checkpoint.ts';
+import { resolveTokenizerDir } from '../../native-models/src/checkpoint/tokenizer-source.ts';
 import { checkLoraFile } from './lora-check.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
 import { checkOnnxFolder, PIPELINE_FOLDERS, type Inspector } from './onnx-layout.ts';
@@ -57,6 +59,7 @@ export async function importModel(
 
   let kind: 'base' | 'lora';
   let mainFile: string | null = null;
+  let checkpointTokenizer: string | null = null;
   if (info.isFile()) {
     if (/\.(ckpt|pt|pth|bin)$/i.test(source)) {
       throw new ImportError(`${basename(source)} is a pickle file; only .safetensors LoRAs are imported (pickles can run code)`);
@@ -65,9 +68,18 @@ export async function importModel(
       throw new ImportError(`${basename(source)} is one ONNX model; import the pipeline folder that holds model_index.json, unet/, text_encoder/ and vae_decoder/`);
     }
     if (!/\.safetensors$/i.test(source)) throw new ImportError(`${basename(source)} is not a .safetensors LoRA or an ONNX folder`);
-    await checkLoraFile(source);
-    kind = 'lora';
-    mainFile = basename(source);
+    if (isCheckpointFile(source)) {
+      kind = 'base'; // a single-file SD 1.5 checkpoint: ONNX graphs are built from it below
+      try {
+        checkpointTokenizer = resolveTokenizerDir({ tokenizer: options.tokenizer, checkpoint: source, modelsDir });
+      } catch (e) {
+        throw new ImportError((e as Error).message);
+      }
+    } else {
+      await checkLoraFile(source);
+      kind = 'lora';
+      mainFile = basename(source);
+    }
   } else if (info.isDirectory()) {
     const { problems } = await checkOnnxFolder(source, inspect);
     if (problems.length > 0) {
@@ -100,6 +112,12 @@ export async function importModel(
   try {
     if (kind === 'lora') {
       await copyFile(source, join(staging, mainFile!));
+    } else if (checkpointTokenizer) {
+      try {
+        writeCheckpointModelFolder(staging, source, { tokenizerDir: checkpointTokenizer, configDir: options.config });
+      } catch (e) {
+        throw new ImportError(`${basename(source)} cannot be imported: ${(e as Error).message}`);
+      }
     } else {
       await copyFile(join(source, 'model_index.json'), join(staging, 'model_index.json'));
       for (const folder of PIPELINE_FOLDERS) {

@@ -126,6 +126,10 @@ export interface ImportOptions {
   name?: string;
   /** Replace an installed model with the same id. */
   replace?: boolean;
+  /** CLIP tokenizer folder for single-file checkpoints (they carry none); default: the shared copy in the models folder. */
+  tokenizer?: string;
+  /** Folder with config.json files, for checkpoints whose widths are not SD 1.5's (tests). */
+  config?: string;
 }
 
 export interface RemoveOptions {

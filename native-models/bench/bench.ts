@@ -1,9 +1,13 @@
-// npm run bench -- --model DIR [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
+// npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intOption, listOption, loraOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
+import { buildRandomSd15 } from '../src/checkpoint/build-sd15.ts';
+import { defaultModelsDir, resolveModelSource } from '../src/checkpoint/model-source.ts';
+import { resolveTokenizerDir } from '../src/checkpoint/tokenizer-source.ts';
 import { benchLora, formatLoraFigures } from './lora.ts';
 import { StableDiffusionPipeline } from '../src/pipeline/pipeline.ts';
 import type { SessionOptions } from '../src/onnx/session.ts';
@@ -11,6 +15,10 @@ import { formatFigures, measure, type BenchFigures, type BenchSetting } from './
 
 const OPTIONS = {
   model: { type: 'string' },
+  'random-sd15': { type: 'boolean' },
+  seed: { type: 'string' },
+  tokenizer: { type: 'string' },
+  config: { type: 'string' },
   steps: { type: 'string' },
   guidance: { type: 'string' },
   width: { type: 'string' },
@@ -29,8 +37,22 @@ const OPTIONS = {
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
 /** Where the benchmarked model comes from; new sources (e.g. a generated full-size model) go here. */
-async function pipelineFor(args: Args, sessions: SessionOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string }> {
-  if (args.model) return { pipeline: await StableDiffusionPipeline.fromFolder(args.model, sessions), source: args.model };
+async function pipelineFor(args: Args, sessions: SessionOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string; dir: string }> {
+  if (args['random-sd15']) {
+    // A full-size SD 1.5 with seeded random weights, made by the graph builder (built once, then reused).
+    const modelsDir = defaultModelsDir();
+    const built = buildRandomSd15({
+      seed: intOption('seed', args.seed, 0, 2 ** 31) ?? 0,
+      outDir: join(modelsDir, 'built'),
+      tokenizerDir: resolveTokenizerDir({ tokenizer: args.tokenizer, checkpoint: modelsDir, modelsDir }),
+    });
+    console.log(`random SD 1.5 ${built.cached ? 'reused' : 'built'}: ${built.dir} (build ${built.timings ? `${(built.timings.totalMs / 1000).toFixed(1)} s` : 'n/a'})`);
+    return { pipeline: await StableDiffusionPipeline.fromFolder(built.dir, sessions), source: built.dir, dir: built.dir };
+  }
+  if (args.model) {
+    const dir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
+    return { pipeline: await StableDiffusionPipeline.fromFolder(dir, sessions), source: args.model, dir };
+  }
   throw new UsageError('--model DIR is required (a diffusers ONNX model folder)');
 }
 
@@ -53,14 +75,14 @@ async function main(argv: string[]): Promise<void> {
   const lora = loraOption(args.lora, args['lora-scale']);
 
   const loadStart = performance.now();
-  const { pipeline, source } = await pipelineFor(args, sessions);
+  const { pipeline, source, dir: modelDir } = await pipelineFor(args, sessions);
   const loadMs = performance.now() - loadStart;
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
     console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | sessions loaded in ${loadMs.toFixed(0)} ms`);
-    if (lora && args.model) {
-      loraBench = await benchLora(pipeline, args.model, lora, sessions);
+    if (lora) {
+      loraBench = await benchLora(pipeline, modelDir, lora, sessions);
       console.log(formatLoraFigures(loraBench.figures));
     }
     const figures: BenchFigures[] = [];

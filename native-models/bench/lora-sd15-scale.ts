@@ -165,7 +165,7 @@ async function main() {
       `cold LoRA UNet: ${(coldMs / 1000).toFixed(1)} s (read LoRA + graph ${(r.readMs / 1000).toFixed(1)} s, fuse ${(r.fuseMs / 1000).toFixed(1)} s, ` +
         `open session ${(r.openMs / 1000).toFixed(1)} s); applied ${first.report?.applied.unet} layers`,
     );
-    console.log(`RSS ${before} MiB before, ${rssMiB()} MiB with the patched session kept; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    console.log(`RSS ${before} MiB before, ${rssMiB()} MiB right after opening (the fused buffers are garbage, freed by a later GC); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
     t = performance.now();
     await sessions.sessions({ unet: join(dir, 'model.onnx') });
     console.log(`cold base UNet from its files: ${((performance.now() - t) / 1000).toFixed(1)} s; RSS ${rssMiB()} MiB`);

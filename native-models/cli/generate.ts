@@ -1,10 +1,11 @@
-// npm run generate -- --model DIR --prompt TEXT [--negative TEXT] [--seed N] [--steps N]
+// npm run generate -- --model DIR|FILE.safetensors [--tokenizer DIR] [--config DIR] --prompt TEXT [--negative TEXT] [--seed N] [--steps N]
 //   [--guidance G] [--batch N] [--shared-noise] [--width W --height H] [--provider P]
 //   [--threads N] [--lora FILE [--lora-scale S]] [--dump DIR] [--json] --out FILE.png
 // A public contract: other tools script it. Bad input exits non-zero with one line on stderr.
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveModelSource } from '../src/checkpoint/model-source.ts';
 import { loadModelFolder } from '../src/model/model-folder.ts';
 import { StableDiffusionPipeline, VAE_SCALE } from '../src/pipeline/pipeline.ts';
 import { resolveRequest, type GenerateRequest } from '../src/pipeline/request.ts';
@@ -13,12 +14,14 @@ import { describeLoraReport, LoraUnets } from '../src/lora/lora-pipeline.ts';
 import { intOption, loraOption, numberOption, oneLine, providerOption, seedOption, UsageError } from './args.ts';
 
 const USAGE =
-  'usage: npm run generate -- --model DIR --prompt TEXT [--negative TEXT] [--seed N] [--steps 1..8] [--guidance G] ' +
+  'usage: npm run generate -- --model DIR|FILE.safetensors [--tokenizer DIR] [--config DIR] --prompt TEXT [--negative TEXT] [--seed N] [--steps 1..8] [--guidance G] ' +
   '[--batch N] [--shared-noise] [--width W --height H] [--provider auto|cpu|cuda|dml|coreml|webgpu] [--threads N] ' +
   '[--lora FILE.safetensors [--lora-scale S]] [--dump DIR] [--json] --out FILE.png';
 
 const OPTIONS = {
   model: { type: 'string' },
+  tokenizer: { type: 'string' },
+  config: { type: 'string' },
   prompt: { type: 'string' },
   negative: { type: 'string' },
   seed: { type: 'string' },
@@ -124,7 +127,9 @@ async function main(argv: string[]): Promise<void> {
   const threads = intOption('threads', a.threads, 1, 256);
   const lora = loraOption(a.lora, a['lora-scale']);
 
-  const folder = loadModelFolder(a.model);
+  // A single-file .safetensors checkpoint is built into ONNX graphs on first use (cached by hash).
+  const modelDir = await resolveModelSource(a.model, { tokenizer: a.tokenizer, config: a.config, log: (l) => console.error(l) });
+  const folder = loadModelFolder(modelDir);
   // Fail on bad sizes and steps before spending seconds on session creation.
   let resolved;
   try {
