@@ -17,8 +17,11 @@ export function registerSchemes(): void {
   ]);
 }
 
-/** The page's CSP: serve's, plus images from the file protocol. */
-export const APP_CSP = CONTENT_SECURITY_POLICY.replace("img-src 'self'", `img-src 'self' ${FILE_PROTOCOL}:`);
+/** The page's CSP: serve's, plus images from the file protocol (shown, and fetched by "Copy image"). */
+export const APP_CSP = CONTENT_SECURITY_POLICY.replace("img-src 'self'", `img-src 'self' ${FILE_PROTOCOL}:`).replace(
+  "connect-src 'self'",
+  `connect-src 'self' ${FILE_PROTOCOL}:`,
+);
 
 export function handleProtocols(rendererDir: string, dataDir: string): void {
   protocol.handle(APP_PROTOCOL, async (request) => {
