@@ -12,7 +12,15 @@ export default defineConfig({
   root,
   // Relative asset URLs: the same build loads from http://127.0.0.1:port/ and from yoso-app://app/.
   base: './',
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    {
+      // The dev server injects CSS as <style> elements; the built app never does.
+      name: 'dev-only-inline-styles',
+      apply: 'serve',
+      transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+    },
+  ],
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
@@ -24,7 +32,13 @@ export default defineConfig({
   },
   server: {
     // `vite` dev server for UI work: commands and files go to a running `npm run serve`.
-    proxy: { '/api': serveOrigin, '/files': serveOrigin },
+    // serve refuses cross-origin writes; the proxied requests drop the dev page's Origin header.
+    proxy: Object.fromEntries(
+      ['/api', '/files'].map((path) => [
+        path,
+        { target: serveOrigin, configure: (proxy) => proxy.on('proxyReq', (request) => request.removeHeader('origin')) },
+      ]),
+    ),
   },
   test: {
     environment: 'happy-dom',
