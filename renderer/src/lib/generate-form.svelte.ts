@@ -1,6 +1,7 @@
 // The Generate panel's state: every field of a GenerationRequest plus the UI-only choices (seed lock,
 // batch count). It turns itself into a validated request and takes one back (reuse, dropped PNG).
 import { DEFAULT_REQUEST, GenerationRequest, type GenerationRequestInput } from '../../../main/contract/generation.ts';
+import type { InstalledModel } from '../../../main/contract/api.ts';
 import { randomSeed } from './seed.ts';
 
 export const STEP_CHOICES = [1, 2, 4] as const;
@@ -47,6 +48,15 @@ export class GenerateForm {
   });
 
   valid = $derived(Object.keys(this.errors).length === 0);
+
+  /** Picking a base model brings its recommended steps and guidance, when it has them. */
+  chooseBaseModel(model: Pick<InstalledModel, 'id' | 'recommended'>): void {
+    this.baseModelId = model.id;
+    if (model.recommended) {
+      this.steps = model.recommended.steps;
+      this.guidance = model.recommended.guidance;
+    }
+  }
 
   rollSeed(): void {
     this.seed = randomSeed(this.#random);

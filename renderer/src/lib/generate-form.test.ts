@@ -58,3 +58,13 @@ describe('GenerateForm', () => {
     expect(form.loraId).toBeNull();
   });
 });
+
+describe('GenerateForm.chooseBaseModel', () => {
+  it("brings the model's recommended steps and guidance, and keeps them when it has none", () => {
+    const form = new GenerateForm();
+    form.chooseBaseModel({ id: 'dreamshaper', recommended: { steps: 4, guidance: 1.5 } });
+    expect([form.baseModelId, form.steps, form.guidance]).toEqual(['dreamshaper', 4, 1.5]);
+    form.chooseBaseModel({ id: 'sd15', recommended: null });
+    expect([form.baseModelId, form.steps, form.guidance]).toEqual(['sd15', 4, 1.5]);
+  });
+});
