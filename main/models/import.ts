@@ -68,7 +68,14 @@ export async function importModel(
       throw new ImportError(`${basename(source)} is one ONNX model; import the pipeline folder that holds model_index.json, unet/, text_encoder/ and vae_decoder/`);
     }
     if (!/\.safetensors$/i.test(source)) throw new ImportError(`${basename(source)} is not a .safetensors LoRA or an ONNX folder`);
-    if (isCheckpointFile(source)) {
+    let checkpoint: boolean;
+    try {
+      checkpoint = isCheckpointFile(source);
+    } catch (e) {
+      // A truncated or corrupt header: the user's file is at fault, not the app.
+      throw new ImportError((e as Error).message);
+    }
+    if (checkpoint) {
       kind = 'base'; // a single-file SD 1.5 checkpoint: ONNX graphs are built from it below
       try {
         checkpointTokenizer = resolveTokenizerDir({ tokenizer: options.tokenizer, checkpoint: source, modelsDir });
