@@ -17,6 +17,8 @@ const USAGE = `usage: npm run models -- <command> [options]
   import PATH [--id ID] [--name NAME] [--replace] [--tokenizer DIR]
                                         check and copy in an ONNX pipeline folder or a LoRA .safetensors,
                                         or build one from an SD 1.5 single-file checkpoint .safetensors
+                                        (the first one downloads the CLIP tokenizer, unless --tokenizer)
+  pull-tokenizer                        download the CLIP tokenizer that checkpoints need (once, ~1.5 MB)
   remove ID [--yes]                     delete an installed model (asks first unless --yes)
   cancel ID                             drop a paused download and its partial files
 options for every command:
@@ -176,8 +178,14 @@ async function main(argv: string[]): Promise<number> {
       return pull(library, target!, values);
     case 'import': {
       process.stderr.write(`checking ${resolve(target!)} …\n`);
-      const model = await library.importPath(target!, { id: values.id, name: values.name, replace: values.replace, tokenizer: values.tokenizer, config: values.config });
+      const note = (message: string) => process.stderr.write(`${message} …\n`);
+      const model = await library.importPath(target!, { id: values.id, name: values.name, replace: values.replace, tokenizer: values.tokenizer, config: values.config, onNote: note });
       process.stdout.write(`imported ${model.id} (${model.kind}, ${formatBytes(model.sizeBytes)}) into ${library.modelsDir}\n`);
+      return 0;
+    }
+    case 'pull-tokenizer': {
+      const { dir, downloaded } = await library.pullTokenizer();
+      process.stdout.write(`${downloaded ? 'downloaded the CLIP tokenizer into' : 'the CLIP tokenizer is already in'} ${dir}\n`);
       return 0;
     }
     case 'remove': {

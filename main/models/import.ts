@@ -29,6 +29,26 @@ async function statOrNull(path: string) {
   }
 }
 
+/** --tokenizer, a local tokenizer/ folder or the cached copy; else (no --tokenizer given) a download. */
+async function checkpointTokenizerDir(
+  checkpoint: string,
+  modelsDir: string,
+  options: ImportOptions,
+  fetchTokenizer: TokenizerFetcher | null,
+): Promise<string> {
+  try {
+    return resolveTokenizerDir({ tokenizer: options.tokenizer, checkpoint, modelsDir });
+  } catch (e) {
+    if (options.tokenizer || !fetchTokenizer) throw new ImportError((e as Error).message);
+  }
+  options.onNote?.('single-file checkpoints carry no tokenizer: downloading the CLIP tokenizer (1.5 MB) once into the models folder');
+  try {
+    return (await fetchTokenizer()).dir;
+  } catch (e) {
+    throw new ImportError(`${basename(checkpoint)} carries no tokenizer (single-file checkpoints never do) and ${(e as Error).message}`);
+  }
+}
+
 async function listFiles(dir: string, prefix = ''): Promise<Array<{ path: string; sizeBytes: number }>> {
   const out: Array<{ path: string; sizeBytes: number }> = [];
   for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
@@ -47,11 +67,15 @@ async function pipelineSize(source: string): Promise<number> {
   return total;
 }
 
+/** Gets the shared CLIP tokenizer folder (from the Hub) when no tokenizer is found locally. */
+export type TokenizerFetcher = () => Promise<{ dir: string; downloaded: boolean }>;
+
 export async function importModel(
   modelsDir: string,
   sourcePath: string,
   options: ImportOptions = {},
   inspect: Inspector = defaultInspector,
+  fetchTokenizer: TokenizerFetcher | null = null,
 ): Promise<InstalledModel> {
   const source = resolve(sourcePath);
   const info = await statOrNull(source);
@@ -77,11 +101,7 @@ export async function importModel(
     }
     if (checkpoint) {
       kind = 'base'; // a single-file SD 1.5 checkpoint: ONNX graphs are built from it below
-      try {
-        checkpointTokenizer = resolveTokenizerDir({ tokenizer: options.tokenizer, checkpoint: source, modelsDir });
-      } catch (e) {
-        throw new ImportError((e as Error).message);
-      }
+      checkpointTokenizer = await checkpointTokenizerDir(source, modelsDir, options, fetchTokenizer);
     } else {
       await checkLoraFile(source);
       kind = 'lora';

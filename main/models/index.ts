@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { CatalogEntry, InstalledModel } from '../contract/api.ts';
 import type { Catalog, CatalogModel } from './catalog-schema.ts';
 import { findCatalogModel, loadCatalog } from './catalog.ts';
+import { ensureClipTokenizer } from './clip-tokenizer.ts';
 import { resolveHubOptions } from './hub.ts';
 import { importModel } from './import.ts';
 import { listInstalled } from './list.ts';
@@ -165,9 +166,17 @@ export class ModelLibrary {
 
   /** Validates an ONNX pipeline folder or a LoRA .safetensors file and copies it in. */
   async importPath(path: string, options: ImportOptions = {}): Promise<InstalledModel> {
-    const model = await importModel(this.modelsDir, path, options, this.inspectOnnx);
+    const model = await importModel(this.modelsDir, path, options, this.inspectOnnx, () => this.pullTokenizer());
     this.changed();
     return model;
+  }
+
+  /**
+   * The CLIP tokenizer that single-file checkpoints need, in `<modelsDir>/tokenizers/clip-vit-large-patch14`:
+   * downloaded from the Hub (pinned revision) unless already there. Throws a PullError that says how to fix it.
+   */
+  pullTokenizer(signal?: AbortSignal): Promise<{ dir: string; downloaded: boolean }> {
+    return ensureClipTokenizer(this.modelsDir, { hub: this.hub, retry: this.retry, stallTimeoutMs: this.stallTimeoutMs, signal });
   }
 
   /** Inference side: release sessions of a model before its files go. Returns an unsubscribe. */

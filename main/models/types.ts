@@ -126,8 +126,13 @@ export interface ImportOptions {
   name?: string;
   /** Replace an installed model with the same id. */
   replace?: boolean;
-  /** CLIP tokenizer folder for single-file checkpoints (they carry none); default: the shared copy in the models folder. */
+  /**
+   * CLIP tokenizer folder for single-file checkpoints (they carry none); default: the shared copy in
+   * the models folder, downloaded from the Hub with the first checkpoint import.
+   */
   tokenizer?: string;
+  /** Told what the import does beyond copying (e.g. the one-time tokenizer download); for a CLI line. */
+  onNote?: (message: string) => void;
   /** Folder with config.json files, for checkpoints whose widths are not SD 1.5's (tests). */
   config?: string;
 }
