@@ -95,7 +95,10 @@ test('offline: the error names the endpoint and the two fixes; an explicit --tok
     lib.importPath(CHECKPOINT(), { id: 'ckpt', config: CONFIG(), tokenizer: join(path, 'nowhere') }),
     /nowhere is not a CLIP tokenizer folder/,
   );
-  assert.deepEqual(await walk(path, true), []);
+  // A taken id is refused before any download is tried.
+  await lib.importPath(fixturePath('tiny-sd15/lora/tiny_yoso_style_lora.safetensors'), { id: 'taken' });
+  await assert.rejects(lib.importPath(CHECKPOINT(), { id: 'taken', config: CONFIG() }), /^ImportError: a model with id taken is already installed/);
+  assert.deepEqual((await walk(path, true)).filter((f) => !f.startsWith('taken/')), []);
 });
 
 test('npm run models -- pull-tokenizer downloads once, then says it is there', async (t) => {

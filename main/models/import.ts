@@ -83,7 +83,7 @@ export async function importModel(
 
   let kind: 'base' | 'lora';
   let mainFile: string | null = null;
-  let checkpointTokenizer: string | null = null;
+  let isCheckpoint = false;
   if (info.isFile()) {
     if (/\.(ckpt|pt|pth|bin)$/i.test(source)) {
       throw new ImportError(`${basename(source)} is a pickle file; only .safetensors LoRAs are imported (pickles can run code)`);
@@ -101,7 +101,7 @@ export async function importModel(
     }
     if (checkpoint) {
       kind = 'base'; // a single-file SD 1.5 checkpoint: ONNX graphs are built from it below
-      checkpointTokenizer = await checkpointTokenizerDir(source, modelsDir, options, fetchTokenizer);
+      isCheckpoint = true;
     } else {
       await checkLoraFile(source);
       kind = 'lora';
@@ -126,6 +126,8 @@ export async function importModel(
   if ((await statOrNull(target)) && !options.replace) {
     throw new ImportError(`a model with id ${id} is already installed; choose another --id or remove it first`);
   }
+  // After the cheap checks: finding no tokenizer may mean a download.
+  const checkpointTokenizer = isCheckpoint ? await checkpointTokenizerDir(source, modelsDir, options, fetchTokenizer) : null;
 
   const staging = join(stagingRoot(modelsDir), `import-${id}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging, { recursive: true });
