@@ -2,10 +2,11 @@
 // Precedence: `--data DIR` on the command line, then YOSO_STUDIO_DATA, then Electron's userData
 // (passed in by the Electron main process), then the same folder Electron would pick.
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
-export const PRODUCT_NAME = 'YOSO Studio';
-export const DATA_ENV = 'YOSO_STUDIO_DATA';
+import { DATA_ENV, platformDefaultDataFolder } from '../native-models/src/util/app-folders.ts';
+
+export { DATA_ENV, PRODUCT_NAME, platformDefaultDataFolder } from '../native-models/src/util/app-folders.ts';
 
 export interface DataFolderSources {
   argv?: readonly string[];
@@ -34,13 +35,6 @@ export function dataArgument(argv: readonly string[]): string | undefined {
 function nonEmpty(value: string | undefined): string {
   if (!value || value.startsWith('--')) throw new Error('--data needs a folder path, e.g. --data ~/yoso-data');
   return value;
-}
-
-/** Electron's appData folder joined with the product name, as app.getPath('userData') gives it. */
-export function platformDefaultDataFolder(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
-  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', PRODUCT_NAME);
-  return join(env.XDG_CONFIG_HOME || join(home, '.config'), PRODUCT_NAME);
 }
 
 export function resolveDataFolder(sources: DataFolderSources = {}): ResolvedDataFolder {

@@ -2,15 +2,12 @@
 // a single-file .safetensors (DreamShaper, ICBINP, Realistic Vision as downloaded) or a diffusers
 // PyTorch folder. Those are built into ONNX graphs once and cached by hash in the models folder.
 import { existsSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { defaultModelsDir } from '../util/app-folders.ts';
 import { buildSd15FromCheckpoint } from './build-sd15.ts';
 import { resolveTokenizerDir } from './tokenizer-source.ts';
 
-/** The app's models folder when none is given (YOSO_MODELS_DIR overrides). */
-export function defaultModelsDir(): string {
-  return process.env.YOSO_MODELS_DIR ?? join(homedir(), '.yoso-studio', 'models');
-}
+export { defaultModelsDir };
 
 /** True for inputs the graph builder handles: .safetensors files and diffusers folders without ONNX graphs. */
 export function isCheckpointSource(path: string): boolean {

@@ -18,6 +18,7 @@ export function resolveTokenizerDir(opts: { tokenizer?: string; checkpoint: stri
   if (found) return found;
   throw new Error(
     `${opts.checkpoint} carries no tokenizer (single-file checkpoints never do) and none was found in ${candidates.join(', ')}. ` +
-      'Pass --tokenizer DIR with the CLIP tokenizer files (vocab.json, merges.txt), e.g. the tokenizer/ folder of any SD 1.5 model.',
+      'Pass --tokenizer DIR with the CLIP tokenizer files (vocab.json, merges.txt), e.g. the tokenizer/ folder of any SD 1.5 model, ' +
+        'or download it once with `npm run models -- pull-tokenizer`.',
   );
 }

@@ -1,0 +1,22 @@
+// Where the app keeps its files, shared by the CLIs in native-models and the app in main/, so that
+// `npm run generate` finds the models (and the cached CLIP tokenizer) that the studio downloaded.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const PRODUCT_NAME = 'YOSO Studio';
+export const DATA_ENV = 'YOSO_STUDIO_DATA';
+export const MODELS_ENV = 'YOSO_MODELS_DIR';
+
+/** Electron's appData folder joined with the product name, as app.getPath('userData') gives it. */
+export function platformDefaultDataFolder(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
+  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', PRODUCT_NAME);
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), PRODUCT_NAME);
+}
+
+/** The app's models folder when no --models is given: YOSO_MODELS_DIR, else `<data folder>/models`. */
+export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env[MODELS_ENV]) return resolve(env[MODELS_ENV]!);
+  const data = env[DATA_ENV] ? resolve(env[DATA_ENV]!) : platformDefaultDataFolder(process.platform, env, homedir());
+  return join(data, 'models');
+}
