@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { ort } from '../src/onnx/ort.ts';
 import { layoutBlob } from '../src/onnx/proto/external-data.ts';
 import { OnnxModel } from '../src/onnx/proto/onnx-model.ts';
-import { ModelProtoType, OnnxDataType } from '../src/onnx/proto/onnx-schema.ts';
+import { ModelProto, DataType } from '../src/onnx/proto/onnx-schema.ts';
 import { LoraSessions } from '../src/lora/lora-sessions.ts';
 import { createPatchedSession } from '../src/lora/patched-session.ts';
 
@@ -74,7 +74,7 @@ function sd15Targets(): Layer[] {
 const weightDims = (l: Layer) => (l.op === 'Conv' ? [l.out, l.in, l.k, l.k] : l.op === 'Gemm' ? [l.out, l.in] : [l.in, l.out]);
 
 function writeModel(dir: string, layers: Layer[], dataType: number): void {
-  const float = OnnxDataType.FLOAT;
+  const float = DataType.FLOAT;
   const value = (name: string, elemType: number) => ({ name, type: { tensorType: { elemType } } });
   const nodes = layers.map((l, i) => {
     const scope = `/${l.module.replace(/\.(\d+)/g, '.$1').split('.').reduce<string[]>((acc, part) => {
@@ -92,7 +92,7 @@ function writeModel(dir: string, layers: Layer[], dataType: number): void {
     input: layers.map((_, i) => value(`x${i}`, dataType === float ? float : dataType)),
     output: layers.map((_, i) => value(`y${i}`, dataType)),
   };
-  const bytes = ModelProtoType.encode(ModelProtoType.fromObject({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph })).finish();
+  const bytes = ModelProto.encode(ModelProto.fromObject({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph })).finish();
   const layout = layoutBlob('model.onnx_data', layers.map((l, i) => ({ name: `w${i}`, dataType, dims: weightDims(l) })));
   writeFileSync(join(dir, 'model.onnx'), new OnnxModel(bytes, undefined).withExternalInitializers(layout.refs));
   const fd = openSync(join(dir, 'model.onnx_data'), 'w');
@@ -137,7 +137,7 @@ const rssMiB = () => (process.memoryUsage().rss / MIB).toFixed(0);
 
 async function main() {
   const { values } = parseArgs({ options: { fp16: { type: 'boolean' }, keep: { type: 'string' } } });
-  const dataType = values.fp16 ? OnnxDataType.FLOAT16 : OnnxDataType.FLOAT;
+  const dataType = values.fp16 ? DataType.FLOAT16 : DataType.FLOAT;
   const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'yoso-sd15-lora-'));
   try {
     const layers = sd15Targets();

@@ -2,7 +2,7 @@
 // in topological order, and node names follow torch's export scopes ("/down_blocks.0/resnets.0/conv1/Conv")
 // so that code which finds a layer by its module path (the LoRA fusion) treats a built graph exactly
 // like an exported one.
-import type { ElemType } from './onnx-schema.ts';
+import type { ElemType } from '../onnx/proto/onnx-schema.ts';
 
 /** Where an initializer's bytes come from. */
 export type TensorData =

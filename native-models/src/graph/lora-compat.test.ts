@@ -9,7 +9,7 @@ import { loadCheckpoint } from '../checkpoint/load-weights.ts';
 import { readTensorBytes } from '../checkpoint/safetensors.ts';
 import { toFloat32 } from '../checkpoint/weights.ts';
 import type { Initializer } from './graph-builder.ts';
-import { ModelProto } from './onnx-schema.ts';
+import { ModelProto } from '../onnx/proto/onnx-schema.ts';
 import { deriveSd15Config } from './sd15-config.ts';
 import { buildUnet } from './unet.ts';
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fixturePath } from '../../test/fixtures.ts';
-import { ModelProto } from './onnx-schema.ts';
+import { ModelProto } from '../onnx/proto/onnx-schema.ts';
 import { timestepFrequencies } from './unet.ts';
 
 test('timestep frequencies are within one float32 ulp of the exported UNet\'s folded constant', () => {

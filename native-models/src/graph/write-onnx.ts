@@ -6,7 +6,7 @@
 import { closeSync, linkSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AttrValue, Initializer, OnnxGraph, ValueInfo } from './graph-builder.ts';
-import { AttributeType, DATA_LOCATION_EXTERNAL, ELEM_TYPE_CODE, ModelProto } from './onnx-schema.ts';
+import { AttributeType, DataLocation, ELEM_TYPE_CODE, ModelProto } from '../onnx/proto/onnx-schema.ts';
 
 const INLINE_LIMIT = 1024;
 const ALIGN = 64;
@@ -116,11 +116,11 @@ export function writeOnnxModel(
         const link = linkNames.get(d.path);
         if (link) {
           stats.referencedBytes += d.length;
-          return { ...head, dataLocation: DATA_LOCATION_EXTERNAL, externalData: external(link, d.offset, d.length) };
+          return { ...head, dataLocation: DataLocation.EXTERNAL, externalData: external(link, d.offset, d.length) };
         }
       }
       const { offset, length } = append(readRange(d.path, d.offset, d.length));
-      return { ...head, dataLocation: DATA_LOCATION_EXTERNAL, externalData: external(dataName, offset, length) };
+      return { ...head, dataLocation: DataLocation.EXTERNAL, externalData: external(dataName, offset, length) };
     }
     const bytes = d.kind === 'bytes' ? d.bytes : d.produce();
     if (d.kind === 'lazy' && bytes.length !== d.byteLength) {
@@ -128,7 +128,7 @@ export function writeOnnxModel(
     }
     if (bytes.length <= INLINE_LIMIT) return { ...head, rawData: bytes };
     const { offset, length } = append(bytes);
-    return { ...head, dataLocation: DATA_LOCATION_EXTERNAL, externalData: external(dataName, offset, length) };
+    return { ...head, dataLocation: DataLocation.EXTERNAL, externalData: external(dataName, offset, length) };
   };
 
   try {

@@ -3,13 +3,13 @@
 // or two for onnxruntime's multi-threaded MatMul. Products and the sum are float32 (as diffusers'
 // fuse_lora computes them); float16 weights are widened, summed and rounded back once.
 import { ort } from '../onnx/ort.ts';
-import { ModelProtoType, OnnxDataType } from '../onnx/proto/onnx-schema.ts';
+import { ModelProto, DataType } from '../onnx/proto/onnx-schema.ts';
 
 const tensorValue = (name: string, elemType: number) => ({ name, type: { tensorType: { elemType } } });
 const CAST_TYPE_INT = 2;
 
 function helperGraph(weightType: number): Uint8Array {
-  const float = OnnxDataType.FLOAT;
+  const float = DataType.FLOAT;
   const widen = weightType !== float;
   const nodes = [
     { opType: 'MatMul', input: ['A', 'B'], output: ['P'], name: 'product' },
@@ -18,7 +18,7 @@ function helperGraph(weightType: number): Uint8Array {
     { opType: 'Add', input: [widen ? 'Wf' : 'W', 'Q'], output: [widen ? 'Yf' : 'Y'], name: 'sum' },
     ...(widen ? [{ opType: 'Cast', input: ['Yf'], output: ['Y'], name: 'narrow', attribute: [{ name: 'to', i: weightType, type: CAST_TYPE_INT }] }] : []),
   ];
-  const model = ModelProtoType.fromObject({
+  const model = ModelProto.fromObject({
     irVersion: 7,
     producerName: 'yoso-studio-lora',
     opsetImport: [{ domain: '', version: 14 }],
@@ -29,10 +29,10 @@ function helperGraph(weightType: number): Uint8Array {
       output: [tensorValue('Y', weightType)],
     },
   });
-  return ModelProtoType.encode(model).finish();
+  return ModelProto.encode(model).finish();
 }
 
-const ORT_TYPE: Record<number, 'float32' | 'float16'> = { [OnnxDataType.FLOAT]: 'float32', [OnnxDataType.FLOAT16]: 'float16' };
+const ORT_TYPE: Record<number, 'float32' | 'float16'> = { [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16' };
 
 export class FuseKernel {
   private readonly sessions = new Map<number, Promise<ort.InferenceSession>>();

@@ -6,7 +6,7 @@ import { fixturePath } from '../../test/fixtures.ts';
 import { layoutBlob, sliceOf, sliceOfFiles } from '../onnx/proto/external-data.ts';
 import { fromHalfBits as halfToFloat, toHalfBits as floatToHalf } from '../util/float16.ts';
 import { OnnxModel } from '../onnx/proto/onnx-model.ts';
-import { OnnxDataType } from '../onnx/proto/onnx-schema.ts';
+import { DataType } from '../onnx/proto/onnx-schema.ts';
 import { applyLora } from './apply-lora.ts';
 import { fuseLora, type PatchedModel } from './fuse-lora.ts';
 import { findGraphTargets } from './graph-targets.ts';
@@ -99,7 +99,7 @@ test('float16 weights (from external data on disk) are fused in float32 and roun
   const chosen = targetsJson().slice(0, 40);
   const layout = layoutBlob(
     'model.onnx_data',
-    chosen.map((c) => ({ name: c.weight_initializer, dataType: OnnxDataType.FLOAT16, dims: c.weight_shape })),
+    chosen.map((c) => ({ name: c.weight_initializer, dataType: DataType.FLOAT16, dims: c.weight_shape })),
   );
   const data = Buffer.alloc(layout.size);
   for (const c of chosen) {
@@ -112,7 +112,7 @@ test('float16 weights (from external data on disk) are fused in float32 and roun
   const model = await OnnxModel.load(join(dir, 'model.onnx'));
 
   const plan = planLora(await readLoraFile(TINY_LORA()), 'unet', findGraphTargets(model), 'SD 1.5 UNet');
-  const fp16Plan = { ...plan, layers: plan.layers.filter((p) => p.target.dataType === OnnxDataType.FLOAT16) };
+  const fp16Plan = { ...plan, layers: plan.layers.filter((p) => p.target.dataType === DataType.FLOAT16) };
   assert.equal(fp16Plan.layers.length, 40);
   const patched = await fuseLora(model, fp16Plan, 1);
   let beyondOneUlp = 0;

@@ -8,7 +8,7 @@ import {
   DataLocation,
   Field,
   NodeProtoType,
-  OnnxDataType,
+  DataType,
   TensorProtoType,
   type NodeMessage,
   type TensorProtoMessage,
@@ -37,12 +37,12 @@ const toNumber = (v: number | { toNumber(): number }) => (typeof v === 'number' 
 
 export function bytesPerElement(dataType: number): number {
   switch (dataType) {
-    case OnnxDataType.FLOAT:
+    case DataType.FLOAT:
       return 4;
-    case OnnxDataType.FLOAT16:
-    case OnnxDataType.BFLOAT16:
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16:
       return 2;
-    case OnnxDataType.DOUBLE:
+    case DataType.DOUBLE:
       return 8;
     default:
       throw new Error(`unsupported initializer data type ${dataType}`);
@@ -121,11 +121,11 @@ export class OnnxModel {
     if (info.external) return this.readExternal(name, info.external);
     const { message } = entry;
     if (message.rawData.length > 0) return message.rawData;
-    if (message.dataType === OnnxDataType.FLOAT && message.floatData.length > 0) {
+    if (message.dataType === DataType.FLOAT && message.floatData.length > 0) {
       return new Uint8Array(Float32Array.from(message.floatData).buffer);
     }
     if (
-      (message.dataType === OnnxDataType.FLOAT16 || message.dataType === OnnxDataType.BFLOAT16) &&
+      (message.dataType === DataType.FLOAT16 || message.dataType === DataType.BFLOAT16) &&
       message.int32Data.length > 0
     ) {
       return new Uint8Array(Uint16Array.from(message.int32Data).buffer);

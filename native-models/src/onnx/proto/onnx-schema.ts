@@ -1,15 +1,50 @@
-// The subset of ONNX's protobuf schema (onnx/onnx.proto, IR version 10) that the LoRA patcher
-// reads: nodes, their attributes, and tensors. Field numbers are transcribed from the public spec.
-// Decoding with a partial schema is safe (unknown fields are skipped); we never re-encode a whole
-// model with it — see ./model-bytes.ts, which splices bytes so unknown fields survive untouched.
+// The subset of onnx.proto (onnx/onnx, IR version 8+) that we read (LoRA patching) and write (the graph
+// builder, LoRA helper graphs), as a protobufjs reflection root. Field numbers follow onnx.proto exactly; fields we never write (training info,
+// functions, sparse tensors, sequence/map types) are left out, which protobuf allows. Defined as
+// JSON rather than a .proto file so no parser runs and nothing is read from disk at startup.
 import protobuf from 'protobufjs';
 
-const descriptor = {
+const schema = {
   nested: {
     onnx: {
       nested: {
         StringStringEntryProto: {
           fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
+        },
+        OperatorSetIdProto: {
+          fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
+        },
+        TensorShapeProto: {
+          fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } },
+          nested: {
+            Dimension: {
+              oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
+              fields: {
+                dimValue: { type: 'int64', id: 1 },
+                dimParam: { type: 'string', id: 2 },
+                denotation: { type: 'string', id: 3 },
+              },
+            },
+          },
+        },
+        TypeProto: {
+          oneofs: { value: { oneof: ['tensorType'] } },
+          fields: { tensorType: { type: 'Tensor', id: 1 }, denotation: { type: 'string', id: 6 } },
+          nested: {
+            Tensor: {
+              fields: {
+                elemType: { type: 'int32', id: 1 },
+                shape: { type: 'TensorShapeProto', id: 2 },
+              },
+            },
+          },
+        },
+        ValueInfoProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            type: { type: 'TypeProto', id: 2 },
+            docString: { type: 'string', id: 3 },
+          },
         },
         TensorProto: {
           fields: {
@@ -32,7 +67,11 @@ const descriptor = {
             f: { type: 'float', id: 2 },
             i: { type: 'int64', id: 3 },
             s: { type: 'bytes', id: 4 },
+            t: { type: 'TensorProto', id: 5 },
+            floats: { rule: 'repeated', type: 'float', id: 7 },
             ints: { rule: 'repeated', type: 'int64', id: 8 },
+            strings: { rule: 'repeated', type: 'bytes', id: 9 },
+            docString: { type: 'string', id: 13 },
             type: { type: 'int32', id: 20 },
           },
         },
@@ -43,40 +82,32 @@ const descriptor = {
             name: { type: 'string', id: 3 },
             opType: { type: 'string', id: 4 },
             attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
+            docString: { type: 'string', id: 6 },
             domain: { type: 'string', id: 7 },
           },
-        },
-        ValueInfoProto: {
-          fields: { name: { type: 'string', id: 1 } },
-        },
-        OperatorSetIdProto: {
-          fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
-        },
-        // Only used to build the small helper graphs of ../../lora/fuse-kernel.ts.
-        TypeProto: {
-          fields: { tensorType: { type: 'TypeProtoTensor', id: 1 } },
-        },
-        TypeProtoTensor: {
-          fields: { elemType: { type: 'int32', id: 1 } },
-        },
-        ValueInfoWithTypeProto: {
-          fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } },
         },
         GraphProto: {
           fields: {
             node: { rule: 'repeated', type: 'NodeProto', id: 1 },
             name: { type: 'string', id: 2 },
             initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            input: { rule: 'repeated', type: 'ValueInfoWithTypeProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoWithTypeProto', id: 12 },
+            docString: { type: 'string', id: 10 },
+            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
+            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
+            valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
           },
         },
         ModelProto: {
           fields: {
             irVersion: { type: 'int64', id: 1 },
-            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
             producerName: { type: 'string', id: 2 },
+            producerVersion: { type: 'string', id: 3 },
+            domain: { type: 'string', id: 4 },
+            modelVersion: { type: 'int64', id: 5 },
+            docString: { type: 'string', id: 6 },
             graph: { type: 'GraphProto', id: 7 },
+            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
           },
         },
       },
@@ -84,15 +115,24 @@ const descriptor = {
   },
 };
 
-const root = protobuf.Root.fromJSON(descriptor);
-const lookup = (name: string) => root.lookupType(`onnx.${name}`);
+const root = protobuf.Root.fromJSON(schema);
+export const ModelProto = root.lookupType('onnx.ModelProto');
+export const TensorProtoType = root.lookupType('onnx.TensorProto');
+export const NodeProtoType = root.lookupType('onnx.NodeProto');
 
-export const TensorProtoType = lookup('TensorProto');
-export const NodeProtoType = lookup('NodeProto');
-export const ModelProtoType = lookup('ModelProto');
+/** onnx.TensorProto.DataType values used here. */
+export const DataType = { FLOAT: 1, UINT8: 2, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
+export type ElemType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
+export const ELEM_TYPE_CODE: Record<ElemType, number> = {
+  float32: DataType.FLOAT,
+  float16: DataType.FLOAT16,
+  int32: DataType.INT32,
+  int64: DataType.INT64,
+  bool: DataType.BOOL,
+};
 
-/** ONNX TensorProto.DataType values the patcher deals with. */
-export const OnnxDataType = { FLOAT: 1, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
+/** onnx.AttributeProto.AttributeType values. */
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 /** TensorProto.DataLocation */
 export const DataLocation = { DEFAULT: 0, EXTERNAL: 1 } as const;
