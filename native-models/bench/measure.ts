@@ -29,13 +29,21 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+export function benchRequest(setting: BenchSetting, options: { prompt?: string; seed?: number }) {
+  return { ...setting, prompt: options.prompt ?? 'a photo of a cat', seed: options.seed ?? 318 };
+}
+
+export async function warmUp(pipeline: StableDiffusionPipeline, setting: BenchSetting, options: { warmup: number; prompt?: string; seed?: number }): Promise<void> {
+  for (let i = 0; i < options.warmup; i++) await pipeline.generate(benchRequest(setting, options));
+}
+
 export async function measure(
   pipeline: StableDiffusionPipeline,
   setting: BenchSetting,
   options: { runs: number; warmup: number; prompt?: string; seed?: number },
 ): Promise<BenchFigures> {
-  const request = { ...setting, prompt: options.prompt ?? 'a photo of a cat', seed: options.seed ?? 318 };
-  for (let i = 0; i < options.warmup; i++) await pipeline.generate(request);
+  const request = benchRequest(setting, options);
+  await warmUp(pipeline, setting, options);
   const samples: StageTimings[] = [];
   for (let i = 0; i < options.runs; i++) samples.push((await pipeline.generate(request)).timings);
   const pick = (f: (t: StageTimings) => number) => median(samples.map(f));
