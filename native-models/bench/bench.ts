@@ -1,7 +1,7 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
-//   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off]
+//   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
 // --compare-plain loads the plain torch-style form and our fastest form in one process and runs
@@ -51,6 +51,7 @@ const OPTIONS = {
   arena: { type: 'string' },
   'mem-pattern': { type: 'string' },
   prepacking: { type: 'string' },
+  'ort-config': { type: 'string', multiple: true },
 } as const;
 
 /**
@@ -79,6 +80,11 @@ function tuningOf(args: Args): SessionTuning | undefined {
   if (arena !== undefined) t.cpuMemArena = arena;
   if (pattern !== undefined) t.memPattern = pattern;
   if (prepacking !== undefined) t.prepacking = prepacking;
+  for (const entry of args['ort-config'] ?? []) {
+    const [key, value] = entry.split('=');
+    if (!key || value === undefined) throw new UsageError(`--ort-config takes KEY=VALUE (an onnxruntime session config entry), got ${entry}`);
+    (t.configEntries ??= {})[key] = value;
+  }
   return Object.keys(t).length > 0 ? t : undefined;
 }
 
