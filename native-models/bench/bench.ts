@@ -18,7 +18,7 @@ import { ensureRandomTaesd } from '../src/checkpoint/random-taesd.ts';
 import type { AttentionForm } from '../src/graph/layers.ts';
 import { benchLora, formatLoraFigures } from './lora.ts';
 import { compareForms, formatComparison, formFigures, rssMb, type BenchForm } from './forms.ts';
-import { PREVIEW_DECODER_DIR, StableDiffusionPipeline, type CfgBatching, type PipelineOptions } from '../src/pipeline/pipeline.ts';
+import { ORT_DEFAULT_TUNING, PREVIEW_DECODER_DIR, StableDiffusionPipeline, type CfgBatching, type PipelineOptions } from '../src/pipeline/pipeline.ts';
 import { DECODE_MODES, type DecodeMode } from '../src/pipeline/request.ts';
 import type { SessionTuning } from '../src/onnx/session.ts';
 import { existsSync } from 'node:fs';
@@ -54,13 +54,8 @@ const OPTIONS = {
   'ort-config': { type: 'string', multiple: true },
 } as const;
 
-/**
- * Our fastest form's session settings, chosen by measurement (2-core CPU, SD 1.5 512², fused
- * attention, split CFG): without the CPU arena and the memory pattern the process peaked at 5.0 GB
- * instead of 6.7 GB (weights: 4.1 GB) at no measurable cost in speed; prepacking off saved nothing
- * more. Override with --arena/--mem-pattern/--prepacking.
- */
-export const FAST_TUNING: SessionTuning = { cpuMemArena: false, memPattern: false };
+/** Our fastest form's session settings: the pipeline's defaults (LEAN_TUNING for text encoder and UNet, arena for the decoders). */
+export const FAST_TUNING: SessionTuning | undefined = undefined;
 
 function choice<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
@@ -119,11 +114,11 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   const hasPreview = existsSync(join(fastDir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched' }, decode: 'full' },
+    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
       dir: fastDir,
-      options: { ...base, cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto', tuning: fastTuning },
+      options: { ...base, cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto', ...(fastTuning ? { tuning: fastTuning } : {}) },
       decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
     },
   ];

@@ -11,7 +11,7 @@ import { maxAbsDiff } from '../../test/reference-cases.ts';
 import { buildTaesdDecoder, randomTaesdWeights, TAESD_PREFIX, taesdWeightShapes, type TaesdConfig } from '../graph/taesd-decoder.ts';
 import { writeOnnxModel } from '../graph/write-onnx.ts';
 import { ort } from '../onnx/ort.ts';
-import { StableDiffusionPipeline } from './pipeline.ts';
+import { LEAN_TUNING, ORT_DEFAULT_TUNING, StableDiffusionPipeline } from './pipeline.ts';
 import type { GenerateRequest } from './request.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'yoso-faster-'));
@@ -20,7 +20,7 @@ let plain: StableDiffusionPipeline;
 before(async () => {
   mkdirSync(taesdDir);
   writeOnnxModel(buildTaesdDecoder(randomTaesdWeights(5)), taesdDir, 'model.onnx');
-  plain = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu', cfgBatching: 'batched' });
+  plain = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu', cfgBatching: 'batched', tuning: ORT_DEFAULT_TUNING });
 });
 after(async () => {
   await plain.release();
@@ -57,13 +57,15 @@ test('CFG as two batch-1 UNet calls gives the batched call\'s latents', async ()
   await withPipeline({ provider: 'cpu' }, async (p) => assert.equal(p.components.cfgBatching, 'split'));
 });
 
-test('lean session memory settings (no arena, no memory pattern, no prepacking) give the same image', async () => {
+test('lean session memory settings (the default; and without prepacking) give the plain settings\' image', async () => {
   const reference = await plain.generate(GUIDED);
-  await withPipeline({ provider: 'cpu', cfgBatching: 'batched', tuning: { cpuMemArena: false, memPattern: false, prepacking: false } }, async (p) => {
-    const lean = await p.generate(GUIDED);
-    assert.ok(maxAbsDiff(lean.latents.final, reference.latents.final) <= 1e-5);
-    assert.deepEqual(lean.images.map((i) => i.rgb), reference.images.map((i) => i.rgb));
-  });
+  for (const tuning of [undefined, { ...LEAN_TUNING, prepacking: false }]) {
+    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', ...(tuning ? { tuning } : {}) }, async (p) => {
+      const lean = await p.generate(GUIDED);
+      assert.ok(maxAbsDiff(lean.latents.final, reference.latents.final) <= 1e-5);
+      assert.deepEqual(lean.images.map((i) => i.rgb), reference.images.map((i) => i.rgb));
+    });
+  }
 });
 
 test('preview-then-full: the preview comes first, the full image is the plain one', async () => {

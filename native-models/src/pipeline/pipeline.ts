@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { encodePng } from '../image/png.ts';
 import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
-import { openSession, type ModelSession, type ModelSource, type SessionOptions } from '../onnx/session.ts';
+import { openSession, type ModelSession, type ModelSource, type SessionOptions, type SessionTuning } from '../onnx/session.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
@@ -62,7 +62,18 @@ export const SD15_SCHEDULER_CONFIG = {
 } as const;
 export const SD15_VAE_SCALING_FACTOR = 0.18215;
 
+/**
+ * Session memory settings for the text encoder and the UNet unless told otherwise: no CPU arena and
+ * no memory pattern. Measured on SD 1.5 512² (2-core CPU): process peak 5.0 GB instead of 6.7 GB for
+ * 4.1 GB of weights. The decoders keep onnxruntime's defaults: without the arena the VAE decoder's
+ * large 512² buffers are allocated afresh each run and it measured 10-40 % slower.
+ */
+export const LEAN_TUNING: SessionTuning = { cpuMemArena: false, memPattern: false };
+export const ORT_DEFAULT_TUNING: SessionTuning = { cpuMemArena: true, memPattern: true, prepacking: true };
+
 export interface PipelineOptions extends SessionOptions {
+  /** For every session; default LEAN_TUNING for the text encoder and UNet, onnxruntime's defaults for the decoders. */
+  tuning?: SessionTuning;
   /** Default 'auto' (split on CPU, batched on GPU providers). */
   cfgBatching?: CfgBatching;
 }
@@ -167,19 +178,21 @@ export class StableDiffusionPipeline {
 
   /** Builds a pipeline from graphs given as paths or bytes (e.g. converted in memory from a checkpoint). */
   static async fromSources(sources: PipelineSources, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
-    const { cfgBatching = 'auto', ...sessionOptions } = options;
+    const { cfgBatching = 'auto', tuning, ...sessionOptions } = options;
+    const networkTuning = tuning ?? LEAN_TUNING;
+    const decoderTuning = tuning ?? ORT_DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
-    const open = async (source: ModelSource, label: string) => {
-      const session = await openSession(source, { ...sessionOptions, label: labelOf(source, label) });
+    const open = async (source: ModelSource, label: string, tuning: SessionTuning = networkTuning) => {
+      const session = await openSession(source, { ...sessionOptions, tuning, label: labelOf(source, label) });
       opened.push(session);
       return session;
     };
     try {
       const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
       const unet = new OnnxUNet(await open(sources.unet, 'unet (bytes)'));
-      const vaeDecoder = new OnnxVaeDecoder(await open(sources.vaeDecoder, 'vae_decoder (bytes)'));
-      const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
+      const vaeDecoder = new OnnxVaeDecoder(await open(sources.vaeDecoder, 'vae_decoder (bytes)', decoderTuning));
+      const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)', decoderTuning)) : undefined;
       return new StableDiffusionPipeline({
         tokenizer: sources.tokenizer,
         scheduler: new LcmScheduler(parseSchedulerConfig(sources.schedulerConfig ?? SD15_SCHEDULER_CONFIG)),
