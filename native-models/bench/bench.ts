@@ -1,16 +1,27 @@
-// npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--width W --height H] [--batch N]
+// npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
+//   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
+//   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
+// --compare-plain loads the plain torch-style form and our fastest form in one process and runs
+// them alternately (see forms.ts); with --random-sd15 the fast form is the fused-attention build
+// with a seeded TAESD preview decoder.
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intOption, listOption, loraOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
 import { buildRandomSd15 } from '../src/checkpoint/build-sd15.ts';
 import { defaultModelsDir, resolveModelSource } from '../src/checkpoint/model-source.ts';
 import { resolveTokenizerDir } from '../src/checkpoint/tokenizer-source.ts';
+import { ensureRandomTaesd } from '../src/checkpoint/random-taesd.ts';
+import type { AttentionForm } from '../src/graph/layers.ts';
 import { benchLora, formatLoraFigures } from './lora.ts';
-import { StableDiffusionPipeline } from '../src/pipeline/pipeline.ts';
-import type { SessionOptions } from '../src/onnx/session.ts';
+import { compareForms, formatComparison, formFigures, rssMb, type BenchForm } from './forms.ts';
+import { ORT_DEFAULT_TUNING, PREVIEW_DECODER_DIR, StableDiffusionPipeline, type CfgBatching, type PipelineOptions } from '../src/pipeline/pipeline.ts';
+import { DECODE_MODES, type DecodeMode } from '../src/pipeline/request.ts';
+import type { SessionTuning } from '../src/onnx/session.ts';
+import { existsSync } from 'node:fs';
 import { formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
 
 const OPTIONS = {
@@ -21,6 +32,7 @@ const OPTIONS = {
   config: { type: 'string' },
   steps: { type: 'string' },
   guidance: { type: 'string' },
+  size: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
   batch: { type: 'string' },
@@ -32,22 +44,95 @@ const OPTIONS = {
   'lora-scale': { type: 'string' },
   prompt: { type: 'string' },
   json: { type: 'boolean' },
+  'compare-plain': { type: 'boolean' },
+  attention: { type: 'string' },
+  'cfg-batching': { type: 'string' },
+  decode: { type: 'string' },
+  arena: { type: 'string' },
+  'mem-pattern': { type: 'string' },
+  prepacking: { type: 'string' },
+  'ort-config': { type: 'string', multiple: true },
 } as const;
+
+/** Our fastest form's session settings: the pipeline's defaults (LEAN_TUNING for text encoder and UNet, arena for the decoders). */
+export const FAST_TUNING: SessionTuning | undefined = undefined;
+
+function choice<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got ${raw})`);
+  return raw as T;
+}
+
+function onOff(name: string, raw: string | undefined): boolean | undefined {
+  const v = choice(name, raw, ['on', 'off'] as const);
+  return v === undefined ? undefined : v === 'on';
+}
+
+function tuningOf(args: Args): SessionTuning | undefined {
+  const t: SessionTuning = {};
+  const arena = onOff('arena', args.arena);
+  const pattern = onOff('mem-pattern', args['mem-pattern']);
+  const prepacking = onOff('prepacking', args.prepacking);
+  if (arena !== undefined) t.cpuMemArena = arena;
+  if (pattern !== undefined) t.memPattern = pattern;
+  if (prepacking !== undefined) t.prepacking = prepacking;
+  for (const entry of args['ort-config'] ?? []) {
+    const [key, value] = entry.split('=');
+    if (!key || value === undefined) throw new UsageError(`--ort-config takes KEY=VALUE (an onnxruntime session config entry), got ${entry}`);
+    (t.configEntries ??= {})[key] = value;
+  }
+  return Object.keys(t).length > 0 ? t : undefined;
+}
+
+function randomSd15Dir(args: Args, attention: AttentionForm): string {
+  const modelsDir = defaultModelsDir();
+  const built = buildRandomSd15({
+    seed: intOption('seed', args.seed, 0, 2 ** 31) ?? 0,
+    outDir: join(modelsDir, 'built'),
+    tokenizerDir: resolveTokenizerDir({ tokenizer: args.tokenizer, checkpoint: modelsDir, modelsDir }),
+    attention,
+    log: (l) => console.log(l),
+  });
+  console.log(`random SD 1.5 (${attention} attention) ${built.cached ? 'reused' : 'built'}: ${built.dir} (build ${built.timings ? `${(built.timings.totalMs / 1000).toFixed(1)} s` : 'n/a'})`);
+  return built.dir;
+}
+
+/** --compare-plain: the plain form and the fastest form of the same weights. */
+async function formsFor(args: Args, provider: PipelineOptions['provider'], threads: number | undefined): Promise<[BenchForm, BenchForm]> {
+  const base = { provider, ...(threads ? { intraOpThreads: threads } : {}) };
+  let plainDir: string;
+  let fastDir: string;
+  if (args['random-sd15']) {
+    plainDir = randomSd15Dir(args, 'plain');
+    fastDir = randomSd15Dir(args, 'fused');
+    ensureRandomTaesd(fastDir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
+  } else if (args.model) {
+    plainDir = fastDir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
+  } else {
+    throw new UsageError('--compare-plain needs --model DIR|FILE or --random-sd15');
+  }
+  const hasPreview = existsSync(join(fastDir, PREVIEW_DECODER_DIR, 'model.onnx'));
+  const fastTuning = tuningOf(args) ?? FAST_TUNING;
+  return [
+    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    {
+      name: 'fast',
+      dir: fastDir,
+      options: { ...base, cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto', ...(fastTuning ? { tuning: fastTuning } : {}) },
+      decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
+    },
+  ];
+}
 
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
 /** Where the benchmarked model comes from; new sources (e.g. a generated full-size model) go here. */
-async function pipelineFor(args: Args, sessions: SessionOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string; dir: string }> {
+async function pipelineFor(args: Args, sessions: PipelineOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string; dir: string }> {
   if (args['random-sd15']) {
     // A full-size SD 1.5 with seeded random weights, made by the graph builder (built once, then reused).
-    const modelsDir = defaultModelsDir();
-    const built = buildRandomSd15({
-      seed: intOption('seed', args.seed, 0, 2 ** 31) ?? 0,
-      outDir: join(modelsDir, 'built'),
-      tokenizerDir: resolveTokenizerDir({ tokenizer: args.tokenizer, checkpoint: modelsDir, modelsDir }),
-    });
-    console.log(`random SD 1.5 ${built.cached ? 'reused' : 'built'}: ${built.dir} (build ${built.timings ? `${(built.timings.totalMs / 1000).toFixed(1)} s` : 'n/a'})`);
-    return { pipeline: await StableDiffusionPipeline.fromFolder(built.dir, sessions), source: built.dir, dir: built.dir };
+    const dir = randomSd15Dir(args, choice<AttentionForm>('attention', args.attention, ['plain', 'fused']) ?? 'plain');
+    if (args.decode && args.decode !== 'full') ensureRandomTaesd(dir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
+    return { pipeline: await StableDiffusionPipeline.fromFolder(dir, sessions), source: dir, dir };
   }
   if (args.model) {
     const dir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
@@ -65,15 +150,37 @@ async function main(argv: string[]): Promise<void> {
   }
   const stepsList = listOption('steps', args.steps, (n, s) => intOption(n, s, 1, 8)!) ?? [1, 2, 4];
   const guidanceList = listOption('guidance', args.guidance, (n, s) => numberOption(n, s, 0, 30)!) ?? [1, 1.5];
-  const width = intOption('width', args.width, 64, 2048) ?? 512;
-  const height = intOption('height', args.height, 64, 2048) ?? 512;
+  const size = intOption('size', args.size, 64, 2048);
+  const width = intOption('width', args.width, 64, 2048) ?? size ?? 512;
+  const height = intOption('height', args.height, 64, 2048) ?? size ?? 512;
   const batchSize = intOption('batch', args.batch, 1, 16) ?? 1;
   const runs = intOption('runs', args.runs, 1, 1000) ?? 5;
   const warmup = intOption('warmup', args.warmup, 0, 100) ?? 1;
   const threads = intOption('threads', args.threads, 1, 256);
-  const sessions: SessionOptions = { provider: providerOption(args.provider), ...(threads ? { intraOpThreads: threads } : {}) };
+  const providerChoice = providerOption(args.provider);
+  const decode = choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? 'full';
+  const cfgBatching = choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']);
+  const tuning = tuningOf(args);
+  const sessions: PipelineOptions = {
+    provider: providerChoice,
+    ...(threads ? { intraOpThreads: threads } : {}),
+    ...(cfgBatching ? { cfgBatching } : {}),
+    ...(tuning ? { tuning } : {}),
+  };
   const lora = loraOption(args.lora, args['lora-scale']);
+  console.log(`machine: ${cpus().length} logical CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
+  if (args['compare-plain']) {
+    const forms = await formsFor(args, providerChoice, threads);
+    const settings = stepsList.flatMap((steps) => guidanceList.map((guidance) => ({ steps, guidance, width, height, batchSize })));
+    const comparison = await compareForms(forms, settings, { runs, warmup, log: (l) => console.log(l) });
+    console.log(formatComparison(comparison));
+    console.log(`peak resident memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    if (args.json) console.log(JSON.stringify({ machine: machineLine(), forms: forms.map((f) => ({ name: f.name, dir: f.dir, decode: f.decode, options: f.options })), comparison }));
+    return;
+  }
+
+  const rssBefore = rssMb();
   const loadStart = performance.now();
   const { pipeline, source, dir: modelDir } = await pipelineFor(args, sessions);
   const loadMs = performance.now() - loadStart;
@@ -88,17 +195,25 @@ async function main(argv: string[]): Promise<void> {
     const figures: BenchFigures[] = [];
     for (const steps of stepsList) {
       for (const guidance of guidanceList) {
-        const setting: BenchSetting = { steps, guidance, width, height, batchSize };
+        const setting: BenchSetting = { steps, guidance, width, height, batchSize, decode };
         const f = await measure(pipeline, setting, { runs, warmup, ...(args.prompt ? { prompt: args.prompt } : {}) });
         figures.push(f);
         console.log(formatFigures(f));
       }
     }
-    if (args.json) console.log(JSON.stringify({ model: source, provider, loadMs, figures, ...(loraBench ? { lora: loraBench.figures } : {}) }));
+    console.log(`peak resident memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    if (args.json) {
+      const forms = figures.map((f) => formFigures('single', provider.used, f, loadMs, rssMb() - rssBefore, decode));
+      console.log(JSON.stringify({ machine: machineLine(), model: source, provider, loadMs, figures, forms, ...(loraBench ? { lora: loraBench.figures } : {}) }));
+    }
   } finally {
     await pipeline.release();
     await loraBench?.loras.release();
   }
+}
+
+function machineLine(): string {
+  return `${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg()[0]!.toFixed(2)}`;
 }
 
 main(process.argv.slice(2)).then(

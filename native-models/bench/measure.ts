@@ -1,6 +1,7 @@
 // Measures one generation setting on a warm pipeline: per-stage medians, time per image, and the
 // overhead ratio (end-to-end time ÷ time inside onnxruntime's run()). Reusable by other bench modes.
 import type { StableDiffusionPipeline, StageTimings } from '../src/pipeline/pipeline.ts';
+import type { DecodeMode } from '../src/pipeline/request.ts';
 
 export interface BenchSetting {
   steps: number;
@@ -8,6 +9,8 @@ export interface BenchSetting {
   width: number;
   height: number;
   batchSize: number;
+  /** Default 'full'. */
+  decode?: DecodeMode;
 }
 
 /** Stage timings are medians over the runs (unetMs: the median of each call, in step order). */
@@ -26,13 +29,21 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+export function benchRequest(setting: BenchSetting, options: { prompt?: string; seed?: number }) {
+  return { ...setting, prompt: options.prompt ?? 'a photo of a cat', seed: options.seed ?? 318 };
+}
+
+export async function warmUp(pipeline: StableDiffusionPipeline, setting: BenchSetting, options: { warmup: number; prompt?: string; seed?: number }): Promise<void> {
+  for (let i = 0; i < options.warmup; i++) await pipeline.generate(benchRequest(setting, options));
+}
+
 export async function measure(
   pipeline: StableDiffusionPipeline,
   setting: BenchSetting,
   options: { runs: number; warmup: number; prompt?: string; seed?: number },
 ): Promise<BenchFigures> {
-  const request = { ...setting, prompt: options.prompt ?? 'a photo of a cat', seed: options.seed ?? 318 };
-  for (let i = 0; i < options.warmup; i++) await pipeline.generate(request);
+  const request = benchRequest(setting, options);
+  await warmUp(pipeline, setting, options);
   const samples: StageTimings[] = [];
   for (let i = 0; i < options.runs; i++) samples.push((await pipeline.generate(request)).timings);
   const pick = (f: (t: StageTimings) => number) => median(samples.map(f));
@@ -46,6 +57,8 @@ export async function measure(
     unetMs: Array.from({ length: setting.steps }, (_, i) => pick((t) => t.unetMs[i]!)),
     schedulerMs: pick((t) => t.schedulerMs),
     vaeMs: pick((t) => t.vaeMs),
+    previewMs: pick((t) => t.previewMs),
+    firstPictureMs: pick((t) => t.firstPictureMs),
     pngMs: pick((t) => t.pngMs),
     totalMs,
     ortMs: pick((t) => t.ortMs),
@@ -61,7 +74,7 @@ export function formatFigures(f: BenchFigures): string {
   return (
     `steps ${f.steps} guidance ${f.guidance} ${f.width}x${f.height} batch ${f.batchSize} (median of ${f.runs}): ` +
     `text ${f1(f.textMs)} ms | noise ${f1(f.noiseMs)} ms | unet ${f.unetMs.map(f1).join(' + ')} ms | scheduler ${f1(f.schedulerMs)} ms | ` +
-    `vae ${f1(f.vaeMs)} ms | png ${f1(f.pngMs)} ms | total ${f1(f.totalMs)} ms | per image ${f1(f.perImageMs)} ms | ` +
+    `${f.previewMs > 0 ? `preview ${f1(f.previewMs)} ms | ` : ''}vae ${f1(f.vaeMs)} ms | first picture ${f1(f.firstPictureMs)} ms | png ${f1(f.pngMs)} ms | total ${f1(f.totalMs)} ms | per image ${f1(f.perImageMs)} ms | ` +
     `inside onnxruntime ${f1(f.ortMs)} ms | overhead ${f.overhead.toFixed(3)}x (${f.overheadWithoutPng.toFixed(3)}x without png)`
   );
 }

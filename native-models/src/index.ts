@@ -38,6 +38,9 @@ export {
   type ResolvedRequest,
   type ProgressEvent,
   type Stage,
+  DECODE_MODES,
+  type DecodeMode,
+  type PreviewImages,
   type StepTrace,
 } from './pipeline/request.ts';
 export {
@@ -46,6 +49,9 @@ export {
   SD15_VAE_SCALING_FACTOR,
   LATENT_CHANNELS,
   VAE_SCALE,
+  PREVIEW_DECODER_DIR,
+  type CfgBatching,
+  type PipelineOptions,
   type PipelineParts,
   type PipelineSources,
   type GeneratedImage,
@@ -55,3 +61,5 @@ export {
 export { encodePng, type RgbImage } from './image/png.ts';
 export { vaeOutputToRgb } from './image/to-rgb.ts';
 export { floatsToHalf, halfToFloats, toHalfBits, fromHalfBits } from './util/float16.ts';
+export { buildTaesdDecoder, randomTaesdWeights, TAESD_CONFIG, type TaesdConfig } from './graph/taesd-decoder.ts';
+export type { SessionTuning } from './onnx/session.ts';

@@ -140,7 +140,7 @@ function hashKey(seed: number, key: string): number {
   return h >>> 0;
 }
 
-function randomValues(seed: number, key: string, shape: number[]): Float32Array {
+export function randomValues(seed: number, key: string, shape: number[]): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   const isNormWeight = /(norm\w*|layer_norm\d|final_layer_norm)\.weight$/.test(key);

@@ -18,6 +18,34 @@ export interface SessionOptions {
   label?: string;
   /** Weights the model's external-data references resolve to from memory (a LoRA-patched UNet). */
   externalData?: ort.InferenceSession.SessionOptions['externalData'];
+  tuning?: SessionTuning;
+}
+
+/**
+ * Memory/speed settings measured by `npm run bench` (see bench/README figures). Unset fields keep
+ * onnxruntime's defaults (arena on, memory pattern on, prepacking on).
+ */
+export interface SessionTuning {
+  /** The CPU arena keeps freed blocks for reuse (faster repeated runs, higher peak). */
+  cpuMemArena?: boolean;
+  /** Plans buffers from the first run's shapes. */
+  memPattern?: boolean;
+  /** Weight prepacking copies GEMM/conv weights into a second, packed layout (faster, more memory). */
+  prepacking?: boolean;
+  /** onnxruntime config entries ("session.xxx": "1"), for settings without a typed option. */
+  configEntries?: Record<string, string>;
+}
+
+/** Session options for a tuning (exported for tests). */
+export function tuningOptions(t: SessionTuning | undefined): Partial<ort.InferenceSession.SessionOptions> {
+  if (!t) return {};
+  const entries: Record<string, string> = { ...(t.prepacking === false ? { 'session.disable_prepacking': '1' } : {}), ...t.configEntries };
+  return {
+    ...(t.cpuMemArena !== undefined ? { enableCpuMemArena: t.cpuMemArena } : {}),
+    ...(t.memPattern !== undefined ? { enableMemPattern: t.memPattern } : {}),
+    // The binding flattens nested keys with dots, so flat "session.x" keys reach onnxruntime as they are.
+    ...(Object.keys(entries).length > 0 ? { extra: entries } : {}),
+  };
 }
 
 export type Feeds = Record<string, OrtTensor>;
@@ -129,6 +157,7 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
       ...(options.externalData ? { externalData: options.externalData } : {}),
+      ...tuningOptions(options.tuning),
     };
     try {
       const session =

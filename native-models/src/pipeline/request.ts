@@ -2,13 +2,27 @@
 import { toU64Seed, type Seed } from '../rng/torch-generator.ts';
 import { checkSteps } from '../scheduler/lcm-scheduler.ts';
 
-export type Stage = 'text' | 'unet' | 'vae' | 'png';
+export type Stage = 'text' | 'unet' | 'preview' | 'vae' | 'png';
+
+/** Which decoders run: the full VAE only, the preview decoder (TAESD) first then the VAE, or the preview only. */
+export type DecodeMode = 'full' | 'preview-then-full' | 'preview';
+export const DECODE_MODES: readonly DecodeMode[] = ['full', 'preview-then-full', 'preview'];
+
+/** Images decoded by the preview decoder, before the full decoder runs. */
+export interface PreviewImages {
+  width: number;
+  height: number;
+  /** One RGB (8 bits per channel) buffer per image of the batch. */
+  rgb: Uint8Array[];
+}
 
 export interface ProgressEvent {
   stage: Stage;
   /** UNet step (1-based) and the number of steps; for other stages 0 and the step count. */
   step: number;
   totalSteps: number;
+  /** With stage 'preview': the preview pictures, sent as soon as they exist. */
+  preview?: PreviewImages;
 }
 
 /** Tensors of one LCM step, for debugging and numerical checks (--dump, fixture tests). */
@@ -42,6 +56,8 @@ export interface GenerateRequest {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   onStep?: (trace: StepTrace) => void;
+  /** Default 'full'; the preview modes need a preview decoder (taesd_decoder) in the pipeline. */
+  decode?: DecodeMode;
   /** Encode PNGs (default true); the text chunks may depend on the image (its seed). */
   png?: boolean | { text?: Record<string, string> | ((image: { seed: bigint; index: number }) => Record<string, string>) };
 }
@@ -56,6 +72,7 @@ export interface ResolvedRequest {
   height: number;
   batchSize: number;
   sharedNoise: boolean;
+  decode: DecodeMode;
 }
 
 export const MAX_BATCH = 16;
@@ -97,5 +114,12 @@ export function resolveRequest(req: GenerateRequest, sizeMultiple: number): Reso
     height,
     batchSize,
     sharedNoise: req.sharedNoise ?? false,
+    decode: resolveDecode(req.decode),
   };
+}
+
+function resolveDecode(decode: DecodeMode | undefined): DecodeMode {
+  if (decode === undefined) return 'full';
+  if (!DECODE_MODES.includes(decode)) throw new RangeError(`decode must be one of ${DECODE_MODES.join(', ')} (got ${String(decode)})`);
+  return decode;
 }
