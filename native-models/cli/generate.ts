@@ -142,7 +142,8 @@ async function main(argv: string[]): Promise<void> {
   const loadStart = performance.now();
   const sessionOptions = { provider, ...(threads ? { intraOpThreads: threads } : {}) };
   const pipeline = await StableDiffusionPipeline.fromFolder(folder, sessionOptions);
-  const loras = new LoraUnets(sessionOptions);
+  // A one-shot run keeps nothing for later: budget 0 releases the base UNet once the patched one is open.
+  const loras = new LoraUnets(sessionOptions, 0);
   let loraReport;
   try {
     if (lora) loraReport = (await loras.apply(pipeline, folder, lora)).report;

@@ -60,3 +60,31 @@ test('switching LoRA off and back on: no LoRA image, then the kept LoRA UNet aga
   assert.equal(again.reused, true);
   assert.ok(psnr((await generateCase(c)).images[0]!.rgb, c.png('image.png').rgb) >= MIN_PSNR_DB);
 });
+
+test('re-applying the same base or LoRA before each generation keeps the prompt embedding cache', async () => {
+  const own = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu' });
+  const mine = new LoraUnets({ provider: 'cpu' });
+  try {
+    const encoder = own.components.textEncoder;
+    let encodes = 0;
+    own.replaceTextEncoder({
+      get provider() {
+        return encoder.provider;
+      },
+      encode: (...args: Parameters<typeof encoder.encode>) => {
+        encodes++;
+        return encoder.encode(...args);
+      },
+      release: () => encoder.release(),
+    });
+    const request = { prompt: 'a photo of a cat', steps: 1, guidance: 1, width: 64, height: 64, png: false as const };
+    for (const seed of [1, 2, 3]) {
+      await mine.apply(own, folder(), { path: TINY_LORA(), scale: 0 }); // the app switches before every job
+      await own.generate({ ...request, seed });
+    }
+    assert.equal(encodes, 1);
+  } finally {
+    await own.release();
+    await mine.release();
+  }
+});

@@ -50,6 +50,8 @@ export interface LoraSwitch {
 export class LoraUnets {
   private readonly sessions: LoraSessions<ModelSession>;
   private readonly baseTextEncoders = new WeakMap<StableDiffusionPipeline, TextEncoder>();
+  /** One wrapper per patched text-encoder session, so re-applying a LoRA keeps the embedding cache. */
+  private readonly patchedTextEncoders = new WeakMap<ModelSession, TextEncoder>();
   /** Components taken over from pipelines, closed by release(). */
   private readonly owned: Array<{ release(): Promise<void> }> = [];
 
@@ -88,12 +90,19 @@ export class LoraUnets {
     }
     const result = await this.sessions.sessions(base, lora);
     pipeline.replaceUnet(new BorrowedUNet(new OnnxUNet(result.unet)));
-    pipeline.replaceTextEncoder(
-      result.textEncoder ? new BorrowedTextEncoder(new OnnxTextEncoder(result.textEncoder)) : this.baseTextEncoders.get(pipeline)!,
-    );
+    pipeline.replaceTextEncoder(result.textEncoder ? this.borrowedTextEncoder(result.textEncoder) : this.baseTextEncoders.get(pipeline)!);
     const change: LoraSwitch = { reused: result.reused, timings: result.timings };
     if (result.report) change.report = result.report;
     return change;
+  }
+
+  private borrowedTextEncoder(session: ModelSession): TextEncoder {
+    let encoder = this.patchedTextEncoders.get(session);
+    if (!encoder) {
+      encoder = new BorrowedTextEncoder(new OnnxTextEncoder(session));
+      this.patchedTextEncoders.set(session, encoder);
+    }
+    return encoder;
   }
 
   /** Closes every kept session. Call after the pipelines that borrowed them are released. */

@@ -55,6 +55,7 @@ function combinationKey(base: BaseModelPaths, loraId: string, scale: number): st
 
 export class LoraSessions<T extends Releasable> {
   private readonly kept: KeptSessions<KeptCombination<T>>;
+  private readonly zeroScaleReports = new Map<string, LoraReport>();
 
   constructor(
     private readonly open: SessionOpener<T>,
@@ -80,10 +81,15 @@ export class LoraSessions<T extends Releasable> {
     let report: LoraReport | undefined;
     if (lora && !patching) {
       // Scale 0 is the base model itself (W + 0·ΔW = W), but the file is still checked, so a LoRA
-      // that does not fit is refused at any scale.
-      await this.loraId(lora.path);
-      const parsed = await readLoraFile(lora.path);
-      report = (await applyLora(parsed, await this.models(base, parsed, timings), 0, lora.path)).report;
+      // that does not fit is refused at any scale. The check's report is remembered per (base,
+      // file version): the app switches before every generation and must not re-read both each time.
+      const checkKey = combinationKey(base, await this.loraId(lora.path), 0);
+      report = this.zeroScaleReports.get(checkKey);
+      if (!report) {
+        const parsed = await readLoraFile(lora.path);
+        report = (await applyLora(parsed, await this.models(base, parsed, timings), 0, lora.path)).report;
+        this.zeroScaleReports.set(checkKey, report);
+      }
     }
     const key = combinationKey(base, loraId, patching ? lora.scale : 0);
     const { value, reused } = await this.kept.acquire(key, async () => {

@@ -225,7 +225,8 @@ export class StableDiffusionPipeline {
   replaceTextEncoder(textEncoder: TextEncoder): TextEncoder {
     const previous = this.parts.textEncoder;
     this.parts = { ...this.parts, textEncoder };
-    this.textCache.clear();
+    // The app re-applies the same encoder before every generation: keep the cache then.
+    if (textEncoder !== previous) this.textCache.clear();
     return previous;
   }
 
@@ -238,7 +239,10 @@ export class StableDiffusionPipeline {
       this.textCache.set(key, cached);
       return { ...cached, ortMs: 0 };
     }
-    const out = await this.parts.textEncoder.encode([ids]);
+    const encoder = this.parts.textEncoder;
+    const out = await encoder.encode([ids]);
+    // An encoder swapped in meanwhile (another LoRA) must not find this embedding in its cache.
+    if (this.parts.textEncoder !== encoder) return out;
     this.textCache.set(key, { data: out.data, dims: out.dims });
     if (this.textCache.size > TEXT_CACHE_SIZE) this.textCache.delete(this.textCache.keys().next().value!);
     return out;
