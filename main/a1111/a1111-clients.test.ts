@@ -236,6 +236,13 @@ describe('A1111 clients against the studio', () => {
       assert.equal(preflight.headers.get('access-control-allow-headers'), 'authorization,content-type');
       const stranger = await fetch(`${url}/sdapi/v1/sd-models`, { headers: { Origin: 'https://evil.example', Authorization: `Basic ${Buffer.from('bot:s3cret').toString('base64')}` } });
       assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+      // A page on another site cannot POST through the user's browser (no preflight for text/plain).
+      const basic = `Basic ${Buffer.from('bot:s3cret').toString('base64')}`;
+      const forged = await fetch(`${url}/sdapi/v1/interrupt`, { method: 'POST', headers: { Origin: 'https://evil.example', Authorization: basic, 'Content-Type': 'text/plain' }, body: '{}' });
+      assert.equal(forged.status, 403);
+      assert.match(((await forged.json()) as { detail: string }).detail, /--cors-allow-origins https:\/\/evil\.example/);
+      const listed = await fetch(`${url}/sdapi/v1/interrupt`, { method: 'POST', headers: { Origin: 'https://editor.example', Authorization: basic }, body: '{}' });
+      assert.equal(listed.status, 200);
       // stable-diffusion-client's setAuth builds the header but never sends it: it gets A1111's 401.
       const client = new StableDiffusionApi({ baseUrl: url }).setAuth('bot', 's3cret');
       assert.deepEqual(await client.getSdModels(), { error: 'HTTPException', detail: 'Not authenticated', body: '', errors: '401: Not authenticated' });

@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import type { InstalledModel, Job, Settings } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { checkBasicAuth, type ApiCredentials } from './auth.ts';
-import { applyCors } from './cors.ts';
+import { sameOrigin } from '../server/auth.ts';
+import { applyCors, originAllowed } from './cors.ts';
 import { A1111HttpError, A1111ValidationError, toValidationIssues } from './errors.ts';
 import { BODY_LIMITS, readJson, sendError, sendJson } from './http.ts';
 import { buildInfo, echoParameters } from './info.ts';
@@ -205,6 +206,12 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
       if (!url.pathname.startsWith(A1111_PREFIX)) return false;
       // The preflight carries no credentials: it is answered before the auth check, as FastAPI does.
       if (applyCors(options.corsOrigins ?? [], req, res)) return true;
+      // A page on another site may not drive the API through the user's browser (a simple POST needs no
+      // preflight): writes come from scripts (no Origin), our own page, or a --cors-allow-origins origin.
+      if (req.method !== 'GET' && !sameOrigin(req) && !originAllowed(options.corsOrigins ?? [], req.headers.origin)) {
+        sendJson(res, 403, { detail: `requests from ${req.headers.origin} are refused; start serve with --cors-allow-origins ${req.headers.origin} to allow that page` });
+        return true;
+      }
       try {
         if (options.credentials) checkBasicAuth(options.credentials, req.headers.authorization);
         const methods = routes[url.pathname.slice(A1111_PREFIX.length)];

@@ -10,10 +10,14 @@ export function parseCorsOrigins(value: string): string[] {
     .filter((origin) => origin.length > 0);
 }
 
+export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
+  return origin !== undefined && (allowed.includes(origin) || allowed.includes('*'));
+}
+
 /** Sets CORS headers for an allowed origin; answers a preflight and returns true. */
 export function applyCors(allowed: readonly string[], req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;
-  if (!origin || !(allowed.includes(origin) || allowed.includes('*'))) return false;
+  if (!origin || !originAllowed(allowed, origin)) return false;
   res.setHeader('Access-Control-Allow-Origin', origin);
   res.setHeader('Access-Control-Allow-Credentials', 'true');
   res.setHeader('Vary', 'Origin');

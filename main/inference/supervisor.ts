@@ -192,7 +192,9 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
       worker.onExit((exit) => {
         if (this.worker === worker) this.worker = null;
         if (this.stopped) {
-          this.failPending(() => new InferenceCrashedError('the inference process was stopped (the app is closing)'));
+          const stoppedError = new InferenceCrashedError('the inference process was stopped (the app is closing)');
+          if (!isReady) reject(stoppedError); // whoever awaits start() must not wait forever
+          this.failPending(() => stoppedError);
           return;
         }
         const error = new InferenceCrashedError(this.killReason ?? describeExit(exit));

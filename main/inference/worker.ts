@@ -41,7 +41,11 @@ onMessage((raw) => {
   }
   if (message.type === 'release') {
     chain = chain.then(async () => {
-      await releaseModel(message.baseDir);
+      try {
+        await releaseModel(message.baseDir);
+      } catch (error) {
+        console.error(`releasing ${message.baseDir} failed: ${(error as Error).message}`);
+      }
       send({ type: 'released', baseDir: message.baseDir });
     });
     return;

@@ -2,7 +2,7 @@
 // download can go must end as a user expects, resumes must fetch only the missing bytes, and the
 // models folder must never hold a partial file.
 import { strict as assert } from 'node:assert';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { ModelLibrary, PullError, type PullProgress } from './index.ts';
@@ -186,6 +186,20 @@ test('a missing file is a 404 that names it, and nothing is left behind', async 
     /acme\/lora@main is not an ONNX pipeline in the optimum layout \(no model_index\.json, .*unet\/model\.onnx.*\)\. Export one with: optimum-cli export onnx --model acme\/lora --task text-to-image <dir>/,
   );
   assert.deepEqual(await walk(modelsDir, true), []);
+  await cleanup();
+});
+
+test("a user's own model folder with the pull's id is refused before any byte is fetched, and kept", async () => {
+  const mine = join(modelsDir, 'big');
+  await mkdir(mine);
+  await writeFile(join(mine, 'model_index.json'), 'my own model');
+  await assert.rejects(pullBig(library()).done, (e: PullError) => {
+    assert.equal(e.code, 'invalid');
+    assert.match(e.message, /already exists and was not made by a download; move or rename it/);
+    return true;
+  });
+  assert.equal(await readFile(join(mine, 'model_index.json'), 'utf8'), 'my own model');
+  assert.equal(hub.storageLog.length, 0);
   await cleanup();
 });
 

@@ -203,6 +203,7 @@ class Pull implements PullHandle {
     if (await exists(join(target, MANIFEST_FILE))) {
       throw new PullError('invalid', `${this.spec.id} is already installed in ${this.ctx.modelsDir}; remove it first to download it again`);
     }
+    if (await exists(target)) throw userFolderInTheWay(target);
     await mkdir(this.filesDir, { recursive: true });
     const release = await acquirePullLock(join(this.stagingDir, PULL_LOCK), this.spec.id);
     try {
@@ -247,7 +248,6 @@ class Pull implements PullHandle {
     await Promise.allSettled(workers);
     if (signal.aborted) throw signal.reason;
     if (stopAll.signal.aborted) throw stopAll.signal.reason;
-    if (signal.aborted) throw signal.reason;
     this.state = 'verifying';
     this.emit(true);
     return this.install(resolved, results);
@@ -368,7 +368,7 @@ class Pull implements PullHandle {
     };
     await writeFile(join(this.filesDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     const target = join(this.ctx.modelsDir, this.spec.id);
-    await rm(target, { recursive: true, force: true }); // a stray folder without manifest
+    if (await exists(target)) throw userFolderInTheWay(target); // appeared while downloading
     await rename(this.filesDir, target);
     await rm(this.stagingDir, { recursive: true, force: true });
     return toInstalledModel(manifest, await folderSize(target));
@@ -384,6 +384,11 @@ async function readVerified(finalPath: string): Promise<{ sha256: string; sizeBy
   } catch {
     return null;
   }
+}
+
+/** A folder without our manifest is the user's own model (any standard-layout folder counts): never delete it. */
+function userFolderInTheWay(target: string): PullError {
+  return new PullError('invalid', `${target} already exists and was not made by a download; move or rename it, then pull again`);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -2,6 +2,7 @@
 // must stay inside the data folder after resolving symlinks; `..`, absolute paths, encoded
 // separators and other file types are refused.
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, sep } from 'node:path';
@@ -55,5 +56,6 @@ export function sendFile(res: ServerResponse, file: { path: string; type: string
     // Images are immutable once saved (a new image gets a new name).
     'Cache-Control': 'private, max-age=31536000, immutable',
   });
-  createReadStream(file.path).pipe(res);
+  // pipeline() destroys the response on a read error (file deleted since stat) instead of throwing.
+  pipeline(createReadStream(file.path), res, () => {});
 }

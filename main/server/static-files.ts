@@ -2,6 +2,7 @@
 // styles, images and connections only from this server. Unknown paths without a file extension
 // get index.html (the renderer routes on the client).
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
@@ -77,7 +78,7 @@ export async function serveRenderer(rendererDir: string, pathname: string, res: 
         // Vite puts a content hash in asset names; index.html must be revalidated.
         'Cache-Control': ext === '.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
       });
-      createReadStream(real).pipe(res);
+      pipeline(createReadStream(real), res, () => {});
       return;
     } catch {
       // try the next candidate
