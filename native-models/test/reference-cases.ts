@@ -28,6 +28,21 @@ export interface ReferenceCase {
   png(file: string): { rgb: Uint8Array; width: number; height: number };
 }
 
+/** The generate() request that replays a case: its batches are diffusers' num_images_per_prompt draw. */
+export function caseRequest(c: ReferenceCase) {
+  const p = c.json.parameters;
+  return {
+    prompt: p.prompt,
+    seed: p.seed,
+    steps: p.num_inference_steps,
+    guidance: p.guidance_scale,
+    width: p.width,
+    height: p.height,
+    batchSize: p.num_images_per_prompt,
+    sharedNoise: true,
+  };
+}
+
 export function referenceCases(filter: (c: ReferenceCase) => boolean = () => true): ReferenceCase[] {
   const root = fixturePath('tiny-sd15/cases');
   return readdirSync(root)

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fixturePath } from '../../test/fixtures.ts';
-import { psnr, referenceCases } from '../../test/reference-cases.ts';
+import { caseRequest, psnr, referenceCases } from '../../test/reference-cases.ts';
 import { applyLora } from '../lora/apply-lora.ts';
 import { readLoraFile } from '../lora/lora-file.ts';
 import { createPatchedSession } from '../lora/patched-session.ts';
@@ -67,21 +67,11 @@ for (const [file, minPsnr] of [
     });
 
     for (const c of referenceCases()) {
-      const p = c.json.parameters;
       const loraScale = (c.json.parameters as { lora_scale?: number | null }).lora_scale ?? null;
       test(`reproduces ${c.name} through the pipeline (PSNR >= ${minPsnr} dB)`, async () => {
         const previous = loraScale === null ? null : pipe.replaceUnet(await loraUnet(built.dir, loraScale));
         try {
-          const result = await pipe.generate({
-            prompt: p.prompt,
-            seed: p.seed,
-            steps: p.num_inference_steps,
-            guidance: p.guidance_scale,
-            width: p.width,
-            height: p.height,
-            batchSize: p.num_images_per_prompt,
-            sharedNoise: true,
-          });
+          const result = await pipe.generate(caseRequest(c));
           result.images.forEach((image, i) => {
             const name = result.images.length > 1 ? `image_${i}.png` : 'image.png';
             const db = psnr(image.rgb, c.png(name).rgb);

@@ -4,22 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sd15Config } from '../graph/sd15-config.ts';
-
-/** SD 1.5's scheduler config (PNDM, as in runwayml/stable-diffusion-v1-5); the app samples with LCM from it. */
-export const SD15_SCHEDULER_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  _diffusers_version: '0.6.0',
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  beta_start: 0.00085,
-  clip_sample: false,
-  num_train_timesteps: 1000,
-  prediction_type: 'epsilon',
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-};
+import { SD15_SCHEDULER_CONFIG } from '../scheduler/scheduler-config.ts';
 
 const MODEL_INDEX = {
   _class_name: 'StableDiffusionPipeline',

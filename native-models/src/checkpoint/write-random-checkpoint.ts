@@ -4,29 +4,8 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sd15Config } from '../graph/sd15-config.ts';
+import { floatsToHalf } from '../util/float16.ts';
 import { randomSd15Weights, SD15_FULL_CONFIG } from './random-sd15.ts';
-
-function toHalfBits(values: Float32Array): Uint16Array {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    f[0] = values[i]!;
-    const x = u[0]!;
-    const sign = (x >>> 16) & 0x8000;
-    const exp = ((x >>> 23) & 0xff) - 127 + 15;
-    const mant = x & 0x7fffff;
-    if (exp <= 0) out[i] = exp < -10 ? sign : sign | ((mant | 0x800000) >> (14 - exp)); // subnormal (truncated)
-    else if (exp >= 31) out[i] = sign | 0x7c00;
-    else {
-      let h = sign | (exp << 10) | (mant >> 13);
-      const rest = mant & 0x1fff; // round half to even
-      if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-      out[i] = h;
-    }
-  }
-  return out;
-}
 
 /** float32 -> bfloat16 bits, rounding to nearest even (finite values). */
 function toBfloat16Bits(values: Float32Array): Uint16Array {
@@ -62,7 +41,7 @@ export function writeRandomDiffusersCheckpoint(dir: string, seed: number, dtype:
       writeSync(fd, json);
       for (const k of keys) {
         const values = table.get(k)!.readFloat32();
-        const data = dtype === 'F32' ? values : dtype === 'F16' ? toHalfBits(values) : toBfloat16Bits(values);
+        const data = dtype === 'F32' ? values : dtype === 'F16' ? floatsToHalf(values) : toBfloat16Bits(values);
         writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       }
     } finally {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import { TINY_SD15 } from '../../test/fixtures.ts';
-import { psnr, referenceCases } from '../../test/reference-cases.ts';
+import { caseRequest, psnr, referenceCases } from '../../test/reference-cases.ts';
 import { loadModelFolder } from '../model/model-folder.ts';
 import { StableDiffusionPipeline } from '../pipeline/pipeline.ts';
 import { describeLoraReport, LoraUnets } from './lora-pipeline.ts';
@@ -25,8 +25,7 @@ after(async () => {
 const loraCases = referenceCases((c) => Boolean(c.json.parameters.lora_file));
 
 async function generateCase(c: (typeof loraCases)[number]) {
-  const p = c.json.parameters;
-  return pipe.generate({ prompt: p.prompt, seed: p.seed, steps: p.num_inference_steps, guidance: p.guidance_scale, width: p.width, height: p.height });
+  return pipe.generate(caseRequest(c));
 }
 
 test('the fixture has the two LoRA cases', () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import { TINY_SD15 } from '../../test/fixtures.ts';
-import { maxAbsDiff, psnr, referenceCases } from '../../test/reference-cases.ts';
+import { caseRequest, maxAbsDiff, psnr, referenceCases } from '../../test/reference-cases.ts';
 import { openSession } from '../onnx/session.ts';
 import { OnnxUNet, type UNet } from './components.ts';
 import { StableDiffusionPipeline } from './pipeline.ts';
@@ -23,17 +23,7 @@ for (const c of referenceCases((c) => !c.json.parameters.lora_file)) {
   test(`reproduces diffusers case ${c.name}`, async () => {
     const p = c.json.parameters;
     const traces: StepTrace[] = [];
-    const result = await pipe.generate({
-      prompt: p.prompt,
-      seed: p.seed,
-      steps: p.num_inference_steps,
-      guidance: p.guidance_scale,
-      width: p.width,
-      height: p.height,
-      batchSize: p.num_images_per_prompt,
-      sharedNoise: true, // the fixture's batch is diffusers' num_images_per_prompt draw
-      onStep: (t) => traces.push(t),
-    });
+    const result = await pipe.generate({ ...caseRequest(c), onStep: (t) => traces.push(t) });
     assert.deepEqual(result.tokens.cond, c.json.token_ids.cond);
     assert.deepEqual(result.tokens.uncond, c.json.token_ids.uncond ?? null);
     assert.equal(result.tokens.dropped, 0);

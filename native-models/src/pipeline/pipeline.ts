@@ -13,7 +13,9 @@ import { openSession, type ModelSession, type ModelSource, type SessionOptions, 
 import type { ProviderReport } from '../onnx/providers.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
-import { parseSchedulerConfig } from '../scheduler/scheduler-config.ts';
+import { parseSchedulerConfig, SD15_SCHEDULER_CONFIG } from '../scheduler/scheduler-config.ts';
+
+export { SD15_SCHEDULER_CONFIG };
 import { ClipTokenizer, type TokenizedPrompt } from '../tokenizer/clip-tokenizer.ts';
 import { OnnxTextEncoder, OnnxUNet, OnnxVaeDecoder, type TextEncoder, type UNet, type VaeDecoder } from './components.ts';
 import { checkSampleShape, guide, stackRows, VAE_SCALE } from './guidance.ts';
@@ -50,16 +52,6 @@ export interface PipelineParts {
   sizeMultiple: number;
 }
 
-/** The SD 1.5 scheduler config (PNDM's, as in every SD 1.5 repository) for pipelines without one. */
-export const SD15_SCHEDULER_CONFIG = {
-  num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  set_alpha_to_one: false,
-  steps_offset: 1,
-  prediction_type: 'epsilon',
-} as const;
 export const SD15_VAE_SCALING_FACTOR = 0.18215;
 
 /**

@@ -48,3 +48,21 @@ export function parseSchedulerConfig(raw: unknown, source = 'scheduler_config.js
   }
   return c;
 }
+
+/** SD 1.5's scheduler config (PNDM, as in runwayml/stable-diffusion-v1-5); the app samples with LCM from it.
+ * Written into built model folders and used for pipelines that come without one. */
+export const SD15_SCHEDULER_CONFIG = {
+  _class_name: 'PNDMScheduler',
+  _diffusers_version: '0.6.0',
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  clip_sample: false,
+  num_train_timesteps: 1000,
+  prediction_type: 'epsilon',
+  set_alpha_to_one: false,
+  skip_prk_steps: true,
+  steps_offset: 1,
+  trained_betas: null,
+} as const;
+
