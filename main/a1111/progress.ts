@@ -4,6 +4,7 @@
 import type { Job } from '../contract/api.ts';
 import { jobTimestamp } from './info.ts';
 import type { ProgressResponse, ProgressState } from './schemas.ts';
+import { isFinished } from '../jobs/queue.ts';
 
 /** The slice of the studio's JobQueue this module needs. */
 export interface QueueView {
@@ -29,7 +30,6 @@ const IDLE_STATE: ProgressState = {
   sampling_steps: 0,
 };
 
-const isFinished = (job: Job) => job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
 
 export class ProgressTracker {
   private readonly requests = new Set<TrackedRequest>();

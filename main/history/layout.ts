@@ -1,6 +1,6 @@
 // Where files live inside the data folder. Stored paths are relative and '/'-separated so a data
 // folder can move between machines and platforms.
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 
 export const DATABASE_FILE = 'history.sqlite';
 export const IMAGES_DIR = 'images';
@@ -22,8 +22,4 @@ export function thumbnailPathFor(imagePath: string): string {
 export function toAbsolute(dataDir: string, relative: string): string {
   if (relative.split('/').includes('..')) throw new Error(`path leaves the data folder: ${relative}`);
   return join(dataDir, ...relative.split('/'));
-}
-
-export function toRelative(dataDir: string, absolute: string): string {
-  return absolute.slice(dataDir.length + 1).split(sep).join('/');
 }

@@ -38,7 +38,8 @@ export class JobConflictError extends Error {
 type QueueEvents = { updated: [Job] };
 
 const FINISHED_KEPT = 200;
-const isFinished = (job: Job) => job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+/** A job that will not change state any more. */
+export const isFinished = (job: Job): boolean => job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
 
 export class JobQueue extends EventEmitter<QueueEvents> {
   /** Finished jobs first (oldest first), then the running one, then the waiting ones in order. */
