@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceStatus } from '../contract/api.ts';
 import { NodeProcessHost } from './node-process-host.ts';
-import { defaultWorkerEntry } from './process-host.ts';
+import { defaultWorkerEntry, type ProcessHost } from './process-host.ts';
 import { InferenceSupervisor } from './supervisor.ts';
 import { TINY_SD15 } from '../../native-models/test/fixtures.ts';
 import { tinyRequest } from '../test/studio-fixture.ts';
@@ -76,6 +76,49 @@ test('a cancel that does not stop within the grace time kills the process; the j
     assert.match((await restarting).message ?? '', /did not stop a cancelled generation in time/);
     await readyAgain;
     assert.notEqual(supervisor.pid, firstPid);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test('many releases add no listeners to the process (no leak, no MaxListeners warning)', async () => {
+  // The real host, wrapped only to count the listeners the supervisor registers on the process.
+  const counts = { message: 0, exit: 0 };
+  const realHost = new NodeProcessHost();
+  const host: ProcessHost = {
+    spawn(entry, env) {
+      const worker = realHost.spawn(entry, env);
+      return {
+        get pid() {
+          return worker.pid;
+        },
+        send: (message) => worker.send(message),
+        onMessage: (listener) => (counts.message++, worker.onMessage(listener)),
+        onExit: (listener) => (counts.exit++, worker.onExit(listener)),
+        kill: () => worker.kill(),
+      };
+    },
+  };
+  const supervisor = new InferenceSupervisor({ host, entry: defaultWorkerEntry() });
+  try {
+    await supervisor.start();
+    const before = { ...counts };
+    for (let i = 0; i < 25; i++) await supervisor.release(TINY_SD15());
+    await Promise.all(Array.from({ length: 5 }, () => supervisor.release(TINY_SD15())));
+    assert.deepEqual(counts, before);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test('a release waiting on a process that dies settles instead of hanging', async () => {
+  const supervisor = new InferenceSupervisor({ host: new NodeProcessHost(), entry: defaultWorkerEntry() });
+  try {
+    await supervisor.start();
+    const pid = supervisor.pid!;
+    const released = supervisor.release(TINY_SD15());
+    process.kill(pid, 'SIGKILL');
+    await released;
   } finally {
     await supervisor.stop();
   }

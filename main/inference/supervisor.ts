@@ -64,6 +64,7 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
   private worker: WorkerProcess | null = null;
   private ready: Promise<void> | null = null;
   private readonly pending = new Map<string, Pending>();
+  private releaseWaiters: { baseDir: string; resolve: () => void }[] = [];
   private current: InferenceStatus = { state: 'starting', provider: null, message: null };
   private restartTimes: number[] = [];
   private stopped = false;
@@ -130,20 +131,23 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
-  /** Asks the worker to drop sessions of a model folder; resolves when it has. */
+  /** Asks the worker to drop sessions of a model folder; resolves when it has (or when it has gone). */
   async release(baseDir: string): Promise<void> {
     if (!this.worker || this.current.state === 'crashed') return;
     await this.start();
-    const worker = this.worker;
+    if (!this.worker) return;
+    // The one message listener set up in spawn() settles these: no listener per call.
     await new Promise<void>((resolve) => {
-      const onMessage = (raw: unknown) => {
-        const parsed = FromWorker.safeParse(raw);
-        if (parsed.success && parsed.data.type === 'released' && parsed.data.baseDir === baseDir) resolve();
-      };
-      worker.onMessage(onMessage);
-      worker.onExit(() => resolve());
+      this.releaseWaiters.push({ baseDir, resolve });
       this.post({ type: 'release', baseDir });
     });
+  }
+
+  /** Settles the release waiters for `baseDir`, or all of them (null) when the process has gone. */
+  private settleReleases(baseDir: string | null): void {
+    const settled = this.releaseWaiters.filter((w) => baseDir === null || w.baseDir === baseDir);
+    this.releaseWaiters = this.releaseWaiters.filter((w) => !settled.includes(w));
+    for (const waiter of settled) waiter.resolve();
   }
 
   /** Kills the process and does not restart it (app quit, server close). */
@@ -191,6 +195,7 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
       });
       worker.onExit((exit) => {
         if (this.worker === worker) this.worker = null;
+        this.settleReleases(null);
         if (this.stopped) {
           const stoppedError = new InferenceCrashedError('the inference process was stopped (the app is closing)');
           if (!isReady) reject(stoppedError); // whoever awaits start() must not wait forever
@@ -206,7 +211,8 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private route(message: FromWorker): void {
-    if (message.type === 'released' || message.type === 'ready') return;
+    if (message.type === 'released') return this.settleReleases(message.baseDir);
+    if (message.type === 'ready') return;
     const entry = this.pending.get(message.id);
     if (!entry) return;
     switch (message.type) {
