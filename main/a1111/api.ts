@@ -4,7 +4,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { InstalledModel, Job, Settings } from '../contract/api.ts';
+import type { InstalledModel, Settings } from '../contract/api.ts';
+import type { HistoryItem } from '../history/index.ts';
+import type { EnqueueAndWaitOptions, FinishedJobs } from '../jobs/enqueue-and-wait.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { checkBasicAuth, type ApiCredentials } from './auth.ts';
 import { sameOrigin } from '../server/auth.ts';
@@ -14,21 +16,20 @@ import { BODY_LIMITS, readJson, sendError, sendJson } from './http.ts';
 import { buildInfo, echoParameters } from './info.ts';
 import { a1111Name, findModel, namesOf } from './model-names.ts';
 import { readPngInfo } from './png-info.ts';
-import { ProgressTracker, type QueueView } from './progress.ts';
+import { ProgressTracker, type QueueView, type TrackedRequest } from './progress.ts';
 import { resolveSampler, SAMPLERS } from './samplers.ts';
 import { OptionsPatch, PngInfoRequest, Txt2ImgRequest, type LoraItem, type SdModelItem } from './schemas.ts';
 import { planTxt2Img } from './txt2img-plan.ts';
 
 /** What the API needs from the studio (createStudio's Studio provides all of it). */
 export interface A1111Deps {
-  queue: QueueView & {
-    enqueue(requests: GenerationRequest[], origin: 'a1111'): Job[];
-    waitFor(id: string): Promise<Job>;
-  };
+  queue: QueueView;
+  /** Queues jobs with origin 'a1111' and waits for their saved images (the studio's enqueueAndWait). */
+  enqueueAndWait(requests: GenerationRequest[], options: EnqueueAndWaitOptions): Promise<FinishedJobs>;
   listModels(): Promise<InstalledModel[]>;
   settings(): Promise<Settings>;
   /** The saved PNG of a history item. */
-  readImage(historyId: string): Promise<Uint8Array>;
+  readImage(item: HistoryItem): Promise<Uint8Array>;
   /** Expands one request into n_iter jobs: seed, seed + batch_size, … */
   expand(request: GenerationRequest, count: number): GenerationRequest[];
   modelsDir: string;
@@ -73,6 +74,21 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
   }
 
   async function txt2img(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    // A client that hangs up does not want its images: from the first byte on, its jobs (and only
+    // its jobs) are cancelled, also when it goes before they are queued.
+    const hangUp = new AbortController();
+    const abandon = () => {
+      if (!res.writableEnded) hangUp.abort();
+    };
+    res.once('close', abandon);
+    try {
+      return await runTxt2Img(req, hangUp.signal);
+    } finally {
+      res.off('close', abandon);
+    }
+  }
+
+  async function runTxt2Img(req: IncomingMessage, signal: AbortSignal): Promise<unknown> {
     const raw = await readJson(req, BODY_LIMITS.json);
     // The sampler first: clients default to "Euler a" (and 20 steps); the sampler is what to fix.
     const { sampler_name: samplerName, sampler_index: samplerIndex } = asRecord(raw);
@@ -84,23 +100,19 @@ export function createA1111Api(deps: A1111Deps, options: A1111Options): A1111Api
     const plan = planTxt2Img(body, { models, checkpoint: current?.id ?? null, defaultLoraId: settings.defaultLoraId });
     if (plan.keepCheckpoint) checkpoint = plan.keepCheckpoint;
     const startedAt = new Date();
-    const jobs = deps.queue.enqueue(deps.expand(plan.request, plan.count), 'a1111');
-    const tracked = progress.track(jobs.map((job) => job.id));
-    // A client that hangs up does not want its images: its jobs leave the queue.
-    const abandon = () => {
-      if (!res.writableEnded) for (const job of jobs) deps.queue.cancel(job.id);
-    };
-    res.once('close', abandon);
-    let finished: Job[];
+    let tracked: TrackedRequest | null = null;
+    let finished: FinishedJobs;
     try {
-      finished = await Promise.all(jobs.map((job) => deps.queue.waitFor(job.id)));
+      finished = await deps.enqueueAndWait(deps.expand(plan.request, plan.count), {
+        signal,
+        onQueued: (jobs) => (tracked = progress.track(jobs.map((job) => job.id))),
+      });
     } finally {
-      res.off('close', abandon);
-      progress.untrack(tracked);
+      if (tracked) progress.untrack(tracked);
     }
-    const failed = finished.find((job) => job.state === 'failed');
+    const failed = finished.jobs.find((job) => job.state === 'failed');
     if (failed) throw new A1111HttpError(500, failed.error ?? 'generation failed', 'RuntimeError');
-    const pngs = await Promise.all(finished.flatMap((job) => job.imageIds).map((id) => deps.readImage(id)));
+    const pngs = await Promise.all(finished.items.map((item) => deps.readImage(item)));
     const infos = pngs.map((png) => readPngInfo(png));
     const info = buildInfo({ plan, infotexts: infos.map((i) => i.info), params: infos[0]?.parameters ?? {}, startedAt });
     const send = body.send_images ?? true;

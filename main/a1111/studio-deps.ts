@@ -13,10 +13,7 @@ export function a1111DepsFor(studio: Studio): A1111Deps {
     settings: () => studio.handlers['settings.get']({}),
     listModels: () => studio.handlers['models.list']({}),
     expand: (request, count) => expandRequests(request, count),
-    async readImage(historyId) {
-      const item = studio.history.get(historyId);
-      if (!item) throw new Error(`history item ${historyId} is gone (deleted while the request ran?)`);
-      return new Uint8Array(await readFile(studio.history.absolutePath(item.imagePath)));
-    },
+    enqueueAndWait: (requests, options) => studio.enqueueAndWait(requests, 'a1111', options),
+    readImage: async (item) => new Uint8Array(await readFile(studio.history.absolutePath(item.imagePath))),
   };
 }

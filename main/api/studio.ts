@@ -7,7 +7,7 @@ import type { GenerationRequest } from '../contract/generation.ts';
 import { openHistory, type HistoryStore } from '../history/index.ts';
 import { defaultWorkerEntry, type ProcessHost } from '../inference/process-host.ts';
 import { InferenceSupervisor } from '../inference/supervisor.ts';
-import { enqueueAndWait, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
+import { enqueueAndWait, type EnqueueAndWaitOptions, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
 import { createGenerationRunner } from '../jobs/generation-runner.ts';
 import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
 import { ModelLibrary } from '../models/index.ts';
@@ -40,7 +40,7 @@ export interface Studio {
   readonly history: HistoryStore;
   readonly models: ModelLibrary;
   /** Queues requests (origin 'a1111' for the compatible API) and resolves with their saved images. */
-  enqueueAndWait(requests: GenerationRequest[], origin: JobOrigin, signal?: AbortSignal): Promise<FinishedJobs>;
+  enqueueAndWait(requests: GenerationRequest[], origin: JobOrigin, options?: EnqueueAndWaitOptions): Promise<FinishedJobs>;
   /** Cancels what runs, stops the inference process. */
   close(): Promise<void>;
 }
@@ -97,7 +97,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     supervisor,
     history,
     models: library,
-    enqueueAndWait: (requests, origin, signal) => enqueueAndWait(queue, history, requests, origin, signal),
+    enqueueAndWait: (requests, origin, options) => enqueueAndWait(queue, history, requests, origin, options),
     close: async () => {
       queue.pause();
       queue.cancelAll();

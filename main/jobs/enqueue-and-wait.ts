@@ -4,7 +4,7 @@
 import type { Job } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import type { HistoryItem, HistoryStore } from '../history/index.ts';
-import type { JobOrigin, JobQueue } from './queue.ts';
+import { JobNotFoundError, type JobOrigin, type JobQueue } from './queue.ts';
 
 export interface FinishedJobs {
   jobs: Job[];
@@ -12,18 +12,32 @@ export interface FinishedJobs {
   items: HistoryItem[];
 }
 
+export interface EnqueueAndWaitOptions {
+  /** Aborted when the client goes away (a closed HTTP connection): its own jobs are cancelled. */
+  signal?: AbortSignal;
+  /** Called with the jobs as soon as they are queued (progress reporting needs their ids). */
+  onQueued?: (jobs: readonly Job[]) => void;
+}
+
+/** Thrown when the signal was aborted before anything was queued: nothing ran. */
+export class AbandonedBeforeQueuedError extends Error {
+  constructor() {
+    super('the client went away before its jobs were queued; nothing was generated');
+    this.name = 'AbortError';
+  }
+}
+
 export async function enqueueAndWait(
   queue: JobQueue,
-  history: HistoryStore,
+  history: Pick<HistoryStore, 'get'>,
   requests: GenerationRequest[],
   origin: JobOrigin,
-  signal?: AbortSignal,
+  { signal, onQueued }: EnqueueAndWaitOptions = {},
 ): Promise<FinishedJobs> {
+  if (signal?.aborted) throw new AbandonedBeforeQueuedError();
   const created = queue.enqueue(requests, origin);
-  // A client that goes away (closed HTTP connection) cancels its jobs.
-  const onAbort = () => {
-    for (const job of created) queue.cancel(job.id);
-  };
+  onQueued?.(created);
+  const onAbort = () => cancelOwnJobs(queue, created);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const jobs = await Promise.all(created.map((job) => queue.waitFor(job.id)));
@@ -31,5 +45,17 @@ export async function enqueueAndWait(
     return { jobs, items };
   } finally {
     signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Cancels these jobs only; one the queue already dropped from its list (finished long ago) is skipped. */
+function cancelOwnJobs(queue: JobQueue, jobs: readonly Job[]): void {
+  for (const job of jobs) {
+    try {
+      queue.cancel(job.id);
+    } catch (error) {
+      // Runs inside an event listener: a throw here would be an uncaught exception.
+      if (!(error instanceof JobNotFoundError)) console.error(`cancelling job ${job.id} failed:`, error);
+    }
   }
 }

@@ -2,4 +2,4 @@
 export { JobQueue, JobNotFoundError, JobConflictError, type JobRunner, type JobContext, type JobOrigin } from './queue.ts';
 export { expandRequests, parsePromptList } from './expand.ts';
 export { createGenerationRunner, type GenerationRunnerDeps, type ResolvedJobModels } from './generation-runner.ts';
-export { enqueueAndWait, type FinishedJobs } from './enqueue-and-wait.ts';
+export { enqueueAndWait, AbandonedBeforeQueuedError, type FinishedJobs, type EnqueueAndWaitOptions } from './enqueue-and-wait.ts';

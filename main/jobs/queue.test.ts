@@ -1,48 +1,12 @@
 // The queue's bookkeeping on its own: order, reorder, one at a time, cancel of waiting and running
-// jobs, errors kept. The runner here is a plain function the test releases job by job (it is the
-// queue's input, not a pipeline); the same behaviours run end to end on the real tiny pipeline in
-// main/api/generation.test.ts.
+// jobs, errors kept. The runner is one the test releases job by job (main/test/manual-runner.ts);
+// the same behaviours run end to end on the real tiny pipeline in main/api/generation.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Job } from '../contract/api.ts';
-import type { GenerationRequest } from '../contract/generation.ts';
+import { manualRunner, request, tick } from '../test/manual-runner.ts';
 import { expandRequests, parsePromptList } from './expand.ts';
-import { JobQueue, type JobContext } from './queue.ts';
-
-const request = (prompt: string, seed = 1): GenerationRequest => ({
-  prompt,
-  negativePrompt: '',
-  seed,
-  steps: 1,
-  guidance: 1,
-  width: 64,
-  height: 64,
-  batchSize: 1,
-  sharedNoise: false,
-  baseModelId: 'm',
-  lora: null,
-  sampler: 'lcm',
-});
-
-/** A runner whose jobs end when the test says so. */
-function manualRunner() {
-  const started: string[] = [];
-  const pending = new Map<string, { resolve: () => void; reject: (e: Error) => void; context: JobContext }>();
-  let running = 0;
-  let maxRunning = 0;
-  const runner = (job: Readonly<Job>, context: JobContext) =>
-    new Promise<void>((resolve, reject) => {
-      started.push(job.request.prompt);
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      const end = () => running--;
-      pending.set(job.request.prompt, { resolve: () => (end(), resolve()), reject: (e) => (end(), reject(e)), context });
-      context.signal.addEventListener('abort', () => (end(), reject(new Error('aborted'))));
-    });
-  return { runner, started, pending, maxRunning: () => maxRunning };
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
+import { JobQueue } from './queue.ts';
 
 test('jobs run one at a time in queue order; move reorders the waiting ones', async () => {
   const m = manualRunner();
