@@ -13,7 +13,7 @@ import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
 import { ModelLibrary } from '../models/index.ts';
 import { appHandlers } from './app-handlers.ts';
 import { EventBus } from './events.ts';
-import { exportHandlers } from './export-handlers.ts';
+import { exportHandlers, RunningExports } from './export-handlers.ts';
 import { historyHandlers } from './history-handlers.ts';
 import { jobHandlers } from './job-handlers.ts';
 import { modelHandlers } from './model-handlers.ts';
@@ -41,7 +41,7 @@ export interface Studio {
   readonly models: ModelLibrary;
   /** Queues requests (origin 'a1111' for the compatible API) and resolves with their saved images. */
   enqueueAndWait(requests: GenerationRequest[], origin: JobOrigin, options?: EnqueueAndWaitOptions): Promise<FinishedJobs>;
-  /** Cancels what runs, stops the inference process. */
+  /** Cancels what runs (jobs and exports, waiting for their clean-up), stops the inference process. */
   close(): Promise<void>;
 }
 
@@ -77,11 +77,12 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   const queue = new JobQueue(runner);
   queue.on('updated', (job) => events.emit('job.updated', job));
 
+  const exports = new RunningExports();
   const handlers: Handlers = {
     ...appHandlers({ version, dataDir, modelsDir }, supervisor, settings),
     ...jobHandlers(queue),
     ...historyHandlers(history, events),
-    ...exportHandlers(history, events),
+    ...exportHandlers(history, events, exports),
     ...modelHandlers(library, supervisor, events),
   };
 
@@ -101,7 +102,8 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     close: async () => {
       queue.pause();
       queue.cancelAll();
-      await supervisor.stop();
+      // A cancelled export removes its half-written zip; it must finish that before the history closes.
+      await Promise.all([exports.cancelAll(), supervisor.stop()]);
       await queue.idle();
       history.close();
     },
