@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { ExportReport } from '../contract/api.ts';
 import { fillGallery } from '../history/test/factories.ts';
 import { startTestStudio } from '../test/studio-fixture.ts';
+import { dispatch } from './dispatch.ts';
 
 test('studio.close() cancels a running export and leaves no zip behind', async () => {
   const t = await startTestStudio();
@@ -16,7 +17,8 @@ test('studio.close() cancels a running export and leaves no zip behind', async (
     const reports: ExportReport[] = [];
     t.studio.events.subscribe((e) => e.name === 'export.updated' && reports.push(e.payload));
     const to = join(t.root, 'out', 'gallery.zip');
-    await t.studio.handlers['export.start']({ selection: { ids }, to });
+    const started = await dispatch(t.studio.handlers, 'export.start', { selection: { ids }, to });
+    assert.ok(started.ok);
     await t.studio.close();
     const final = reports.at(-1);
     assert.equal(final?.state, 'cancelled', `last report: ${JSON.stringify(final)}`);

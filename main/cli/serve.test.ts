@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +52,27 @@ test('serve prints its URL, answers, and SIGTERM stops it and its inference proc
     assert.throws(() => process.kill(workerPid, 0), /ESRCH/, 'the inference process is gone too');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a port in use: serve says so, stops its inference process and exits 1 (no hang, no unhandled rejection)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'yoso-serve-cli-'));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const result = spawnSync(process.execPath, serveArgs('--data', join(root, 'data'), '--port', String(port)), {
+      cwd: repoRoot,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`serve: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    assert.doesNotMatch(result.stderr, /Unhandled|at async/);
+  } finally {
+    taken.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
