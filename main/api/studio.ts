@@ -39,6 +39,8 @@ export interface Studio {
   readonly supervisor: InferenceSupervisor;
   readonly history: HistoryStore;
   readonly models: ModelLibrary;
+  /** Settles when the start-up reconcile of the history is done and announced. */
+  readonly reconciled: Promise<void>;
   /** Queues requests (origin 'a1111' for the compatible API) and resolves with their saved images. */
   enqueueAndWait(requests: GenerationRequest[], origin: JobOrigin, options?: EnqueueAndWaitOptions): Promise<FinishedJobs>;
   /** Cancels what runs (jobs and exports, waiting for their clean-up), stops the inference process. */
@@ -61,7 +63,16 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   const version = options.version ?? packageVersion();
   const events = new EventBus();
   const settings = new SettingsStore(dataDir);
-  const history = await openHistory({ dataDir });
+  // Opens at once; the reconcile of files and rows runs meanwhile, so a server can answer (and the
+  // UI load) while a large gallery is checked. Its results reach the gallery as history.changed.
+  const history = await openHistory({ dataDir, reconcile: 'background' });
+  const reconciled = history.reconciled.then(
+    (report) => {
+      const ids = report ? [...report.reimported, ...report.missing, ...report.found] : [];
+      if (ids.length > 0) events.emit('history.changed', { ids });
+    },
+    (error: unknown) => console.error('history reconcile failed (the gallery may list missing files):', error),
+  );
   const library = new ModelLibrary({ modelsDir });
   const resolver = new ModelResolver(modelsDir, library);
   const supervisor = new InferenceSupervisor({ host: options.host, entry: options.workerEntry ?? defaultWorkerEntry() });
@@ -98,6 +109,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     supervisor,
     history,
     models: library,
+    reconciled,
     enqueueAndWait: (requests, origin, options) => enqueueAndWait(queue, history, requests, origin, options),
     close: async () => {
       queue.pause();
@@ -105,6 +117,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
       // A cancelled export removes its half-written zip; it must finish that before the history closes.
       await Promise.all([exports.cancelAll(), supervisor.stop()]);
       await queue.idle();
+      await reconciled;
       history.close();
     },
   };

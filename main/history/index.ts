@@ -26,8 +26,10 @@ export type * from './types.ts';
 
 export interface HistoryStore {
   readonly dataDir: string;
-  /** Report of the reconcile run at open (null when opened with reconcile: false). */
+  /** Report of the reconcile run at open (null when opened with reconcile: false, or while it runs). */
   readonly startupReconcile: ReconcileReport | null;
+  /** Settles when the open-time reconcile is done (at once unless opened with reconcile: 'background'). */
+  readonly reconciled: Promise<ReconcileReport | null>;
   /** Items purged from the trash at open (deleted more than trashDays ago). */
   readonly startupPurged: number;
   saveGeneration(input: SaveGenerationInput): Promise<HistoryItem[]>;
@@ -54,8 +56,11 @@ export interface HistoryStore {
 
 export interface OpenHistoryOptions {
   dataDir: string;
-  /** Reconcile rows and files at open (default true). Off for a second process (e.g. the export CLI). */
-  reconcile?: boolean;
+  /**
+   * Reconcile rows and files at open (default true). Off for a second process (e.g. the export CLI).
+   * 'background': open at once and reconcile meanwhile (a server can answer); saves wait for it.
+   */
+  reconcile?: boolean | 'background';
   /** Deleted items older than this many days are purged at open (default 30; 0 keeps them). */
   trashDays?: number;
 }

@@ -96,6 +96,9 @@ export function imageMetadata(
 class SqliteHistoryStore implements HistoryStore {
   startupReconcile: ReconcileReport | null = null;
   startupPurged = 0;
+  reconciled: Promise<ReconcileReport | null> = Promise.resolve(null);
+  /** Saves and imports wait for the open-time reconcile: it must not see a file whose row is not in yet. */
+  private writesAllowed: Promise<void> = Promise.resolve();
   private readonly insert: Database.Statement;
 
   constructor(
@@ -140,6 +143,7 @@ class SqliteHistoryStore implements HistoryStore {
   async saveGeneration(input: SaveGenerationInput): Promise<HistoryItem[]> {
     const batchRequest = GenerationRequest.parse(input.request);
     if (input.images.length === 0) return [];
+    await this.writesAllowed;
     const createdAt = (input.createdAt ?? new Date()).toISOString();
     const batchId = input.batchId ?? randomUUID();
     const rows: NewImageRow[] = [];
@@ -258,6 +262,7 @@ class SqliteHistoryStore implements HistoryStore {
   }
 
   async importPng(source: Uint8Array | string): Promise<ImportResult> {
+    await this.writesAllowed;
     const bytes = typeof source === 'string' ? new Uint8Array(await fs.readFile(source)) : source;
     const parsed = readPngParameters(bytes);
     const pixels = decodeToRgb8(bytes);
@@ -294,6 +299,22 @@ class SqliteHistoryStore implements HistoryStore {
 
   async reconcile(): Promise<ReconcileReport> {
     return reconcileDataFolder(this);
+  }
+
+  /** Reconciles files and rows, then purges the trash older than `trashDays` (0 keeps it). */
+  async startupMaintenance(trashDays: number): Promise<ReconcileReport> {
+    this.startupReconcile = await this.reconcile();
+    if (trashDays > 0) this.startupPurged = (await this.purgeDeleted(new Date(Date.now() - trashDays * 86_400_000))).purged;
+    return this.startupReconcile;
+  }
+
+  /** Runs startupMaintenance without waiting for it; saves and imports queue behind it. */
+  maintainInBackground(trashDays: number): void {
+    this.reconciled = this.startupMaintenance(trashDays);
+    this.writesAllowed = this.reconciled.then(
+      () => {},
+      () => {},
+    );
   }
 
   close(): void {
@@ -361,10 +382,8 @@ export async function openHistory(options: OpenHistoryOptions): Promise<HistoryS
     throw error;
   }
   const store = new SqliteHistoryStore(dataDir, db);
-  if (options.reconcile !== false) {
-    store.startupReconcile = await store.reconcile();
-    const days = options.trashDays ?? DEFAULT_TRASH_DAYS;
-    if (days > 0) store.startupPurged = (await store.purgeDeleted(new Date(Date.now() - days * 86_400_000))).purged;
-  }
+  const days = options.trashDays ?? DEFAULT_TRASH_DAYS;
+  if (options.reconcile === 'background') store.maintainInBackground(days);
+  else if (options.reconcile !== false) store.reconciled = Promise.resolve(await store.startupMaintenance(days));
   return store;
 }

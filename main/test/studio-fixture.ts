@@ -31,6 +31,8 @@ export interface TestStudioOptions {
   rendererDir?: string;
   /** Also link the fixture's LoRA as TINY_LORA_ID. */
   lora?: boolean;
+  /** Fills the data folder before the studio opens it (e.g. files left by an earlier run). */
+  prepareData?: (dataDir: string) => Promise<void>;
 }
 
 export async function startTestStudio(options: TestStudioOptions = {}): Promise<TestStudio> {
@@ -42,6 +44,7 @@ export async function startTestStudio(options: TestStudioOptions = {}): Promise<
   if (options.lora) {
     symlinkSync(fixturePath('tiny-sd15/lora/tiny_yoso_style_lora.safetensors'), join(modelsDir, `${TINY_LORA_ID}.safetensors`));
   }
+  await options.prepareData?.(dataDir);
   const studio = await openStudio({ dataDir, modelsDir, host: new NodeProcessHost() });
   // No GPU here: 'auto' would try CUDA first on Linux and log its failure on every load.
   await studio.handlers['settings.set']({ provider: 'cpu' });

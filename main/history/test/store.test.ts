@@ -186,6 +186,28 @@ describe('history store', () => {
     assert.equal(store.get(gone!.id)?.missing, false);
   });
 
+  it('reconcile in the background: a save made meanwhile waits for it, so neither sees the other half-done', async (t) => {
+    const dir = tempDir(t);
+    let store = await openHistory({ dataDir: dir, reconcile: false });
+    const orphans = await fillGallery(store, 40);
+    store.db.prepare('DELETE FROM images').run();
+    store.close();
+
+    store = await openHistory({ dataDir: dir, reconcile: 'background' });
+    t.after(() => store.close());
+    assert.equal(store.startupReconcile, null, 'open does not wait for the reconcile');
+    const order: string[] = [];
+    void store.reconciled.then(() => order.push('reconciled'));
+    const [saved] = await store.saveGeneration(saveInput(makeRequest({ seed: 5 })));
+    order.push('saved');
+    const report = (await store.reconciled)!;
+    assert.deepEqual(order, ['reconciled', 'saved']);
+    assert.deepEqual([...report.reimported].sort(), [...orphans].sort(), 'the new save is not taken for an orphan');
+    assert.deepEqual(report.missing, []);
+    assert.equal(store.count(), orphans.length + 1);
+    assert.equal(store.get(saved!.id)?.missing, false);
+  });
+
   it('serves the first page and a search from indexes on 10,000 rows', async (t) => {
     const store = await openHistory({ dataDir: tempDir(t), reconcile: false });
     t.after(() => store.close());
