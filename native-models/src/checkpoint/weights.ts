@@ -2,6 +2,7 @@
 // whatever file layout they came from. Each weight knows where its bytes are, so the graph writer
 // can point at them in place when their type is what the graph needs, and converts them otherwise.
 import type { TensorData } from '../graph/graph-builder.ts';
+import { floatTensorToFloat32 } from '../util/safetensors-header.ts';
 import { readTensorBytes, type TensorEntry } from './safetensors.ts';
 
 export type WeightDtype = 'F32' | 'F16' | 'BF16';
@@ -24,30 +25,8 @@ export function mapWeightTable(map: Map<string, Weight>): WeightTable {
   return { get: (k) => map.get(k), keys: () => [...map.keys()] };
 }
 
-const f16Table = (() => {
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return t;
-})();
-
 export function toFloat32(bytes: Uint8Array, dtype: WeightDtype): Float32Array {
-  // Buffer.slice() is a view, so copy explicitly when unaligned.
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
-  if (dtype === 'F32') return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
-  const halves = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
-  const out = new Float32Array(halves.length);
-  if (dtype === 'F16') {
-    for (let i = 0; i < halves.length; i++) out[i] = f16Table[halves[i]!]!;
-  } else {
-    const u32 = new Uint32Array(out.buffer);
-    for (let i = 0; i < halves.length; i++) u32[i] = halves[i]! << 16;
-  }
-  return out;
+  return floatTensorToFloat32('weight', dtype, bytes);
 }
 
 export function fileWeight(entry: TensorEntry, shape = entry.shape): Weight {

@@ -1,4 +1,4 @@
-/** IEEE half-precision conversions for fp16 ONNX graphs (Node 20 has no Float16Array). */
+/** IEEE half-precision (and bfloat16) conversions: the one place for them (Node 20 has no Float16Array). */
 const f32Buf = new Float32Array(1);
 const u32Buf = new Uint32Array(f32Buf.buffer);
 
@@ -43,8 +43,24 @@ export function floatsToHalf(values: Float32Array): Uint16Array {
   return out;
 }
 
+/** All 65536 half values as float32: a table lookup beats the arithmetic for multi-MB weights. */
+let halfTable: Float32Array | null = null;
+
 export function halfToFloats(bits: Uint16Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = fromHalfBits(h);
+  }
+  const table = halfTable;
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = fromHalfBits(bits[i]!);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
+  return out;
+}
+
+/** bfloat16 bits are the top half of a float32. */
+export function bfloat16ToFloats(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  const u32 = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) u32[i] = bits[i]! << 16;
   return out;
 }
