@@ -27,7 +27,7 @@ test('desktop: generate an image in the Electron window', async () => {
   const app = await electron.launch({
     executablePath: binary.ok ? binary.path : undefined,
     args: [REPO_ROOT, '--data', join(root, 'data')],
-    env: { ...process.env, YOSO_STUDIO_MODELS: modelsDir },
+    env: { ...process.env, YOSO_MODELS_DIR: modelsDir },
   });
   try {
     const page = await app.firstWindow();

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 
 import { DATA_ENV, platformDefaultDataFolder } from '../native-models/src/util/app-folders.ts';
 
-export { DATA_ENV, PRODUCT_NAME, platformDefaultDataFolder } from '../native-models/src/util/app-folders.ts';
+export { DATA_ENV, PRODUCT_NAME, platformDefaultDataFolder, modelsDirFor } from '../native-models/src/util/app-folders.ts';
 
 export interface DataFolderSources {
   argv?: readonly string[];

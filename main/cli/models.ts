@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveDataFolder } from '../data-folder.ts';
+import { modelsDirFor, resolveDataFolder } from '../data-folder.ts';
 import { ModelLibrary, type PullHandle, type PullRequest } from '../models/index.ts';
 import { formatBytes, progressLine, table } from './models-format.ts';
 
@@ -22,7 +22,7 @@ const USAGE = `usage: npm run models -- <command> [options]
   remove ID [--yes]                     delete an installed model (asks first unless --yes)
   cancel ID                             drop a paused download and its partial files
 options for every command:
-  --models DIR   models folder (default <data>/models, as serve and the app)
+  --models DIR   models folder (default $YOSO_MODELS_DIR, else <data>/models, as serve and the app)
   --data DIR     data folder (default YOSO_STUDIO_DATA, else the app's)
 environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN (for gated repos)`;
 
@@ -56,8 +56,7 @@ function parse(argv: string[]) {
 
 function modelsDirOf(values: { models?: string; data?: string }): string {
   if (values.models) return resolve(values.models);
-  const data = values.data ? resolve(values.data) : resolveDataFolder({ argv: [] }).path;
-  return resolve(data, 'models');
+  return modelsDirFor(values.data ? resolve(values.data) : resolveDataFolder({ argv: [] }).path);
 }
 
 /**

@@ -23,3 +23,9 @@ test('bad input names the problem', () => {
   assert.throws(() => parseServeArgs(['--dta', '/d'], env, '/repo'), /Unknown option '--dta'/);
   assert.equal(parseServeArgs([], { ...env, YOSO_STUDIO_DATA: '/e' }, '/repo').dataDir, '/e');
 });
+
+test('YOSO_MODELS_DIR is the models folder when --models is not given, as for the app and the other CLIs', () => {
+  const withEnv = { ...env, YOSO_MODELS_DIR: '/shared/models' };
+  assert.equal(parseServeArgs(['--data', '/d'], withEnv, '/repo').modelsDir, '/shared/models');
+  assert.equal(parseServeArgs(['--data', '/d', '--models', '/m'], withEnv, '/repo').modelsDir, '/m');
+});

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseApiAuth } from '../a1111/auth.ts';
 import { parseCorsOrigins } from '../a1111/cors.ts';
-import { resolveDataFolder } from '../data-folder.ts';
+import { modelsDirFor, resolveDataFolder } from '../data-folder.ts';
 
 export interface ServeOptions {
   dataDir: string;
@@ -22,7 +22,7 @@ export interface ServeOptions {
 export const SERVE_USAGE = `usage: npm run serve -- --data DIR [--port P] [--models DIR] [--host H --token T]
   --data DIR     data folder (history, images, settings); default YOSO_STUDIO_DATA, else the app's
   --port P       port on the host (default 7860; 0 picks a free one)
-  --models DIR   models folder (default <data>/models); a symlink in it to a model folder works too
+  --models DIR   models folder (default $YOSO_MODELS_DIR, else <data>/models); a symlink in it to a model folder works too
   --host H       listen on H instead of 127.0.0.1 (requires --token)
   --token T      secret every request must carry (Bearer, Basic password, or /?token=T once)
   --renderer DIR built renderer to serve at / (default renderer/dist)
@@ -77,7 +77,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv, repoRoot:
   if (token !== null && token.length < 16) throw new UsageError('--token must be at least 16 characters');
   return {
     dataDir,
-    modelsDir: resolve(values.models ?? resolve(dataDir, 'models')),
+    modelsDir: values.models !== undefined ? resolve(values.models) : modelsDirFor(dataDir, env),
     port,
     host,
     token,

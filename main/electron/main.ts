@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_PROTOCOL } from '../contract/bridge.ts';
 import { openStudio } from '../api/studio.ts';
-import { resolveDataFolder } from '../data-folder.ts';
+import { modelsDirFor, resolveDataFolder } from '../data-folder.ts';
 import { ElectronProcessHost } from '../inference/electron-process-host.ts';
 import { registerIpc } from './ipc.ts';
 import { handleProtocols, registerSchemes } from './protocols.ts';
@@ -21,7 +21,7 @@ if (!app.requestSingleInstanceLock()) app.quit();
 async function start(): Promise<void> {
   await app.whenReady();
   const dataDir = resolveDataFolder({ argv: process.argv.slice(1), electronUserData: app.getPath('userData') }).path;
-  const modelsDir = process.env.YOSO_STUDIO_MODELS ?? join(dataDir, 'models');
+  const modelsDir = modelsDirFor(dataDir);
   denyOtherPermissions();
   handleProtocols(join(appRoot, 'renderer', 'dist'), dataDir);
   const studio = await openStudio({

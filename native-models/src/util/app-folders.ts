@@ -14,9 +14,16 @@ export function platformDefaultDataFolder(platform: NodeJS.Platform, env: NodeJS
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), PRODUCT_NAME);
 }
 
-/** The app's models folder when no --models is given: YOSO_MODELS_DIR, else `<data folder>/models`. */
+/**
+ * The one rule for the models folder when no --models is given: YOSO_MODELS_DIR, else
+ * `<data folder>/models`. The app, serve, `npm run models` and the native CLIs all use it.
+ */
+export function modelsDirFor(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env[MODELS_ENV] ? resolve(env[MODELS_ENV]!) : resolve(dataDir, 'models');
+}
+
+/** modelsDirFor the data folder the CLIs default to (YOSO_STUDIO_DATA, else the app's own). */
 export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env[MODELS_ENV]) return resolve(env[MODELS_ENV]!);
   const data = env[DATA_ENV] ? resolve(env[DATA_ENV]!) : platformDefaultDataFolder(process.platform, env, homedir());
-  return join(data, 'models');
+  return modelsDirFor(data, env);
 }
