@@ -1,6 +1,6 @@
 // A1111's `--api-auth user:pass[,user2:pass2]`: HTTP Basic on every /sdapi route, compared in
 // constant time. Answers as A1111 (FastAPI's HTTPBasic) does: 401 with `WWW-Authenticate: Basic`.
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../server/http-util.ts';
 import { A1111HttpError } from './errors.ts';
 
 export type ApiCredentials = ReadonlyMap<string, string>;
@@ -19,12 +19,6 @@ export function parseApiAuth(value: string): ApiCredentials {
     credentials.set(user, password);
   }
   return credentials;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** Throws A1111's 401 unless the Authorization header carries one of the credentials. */

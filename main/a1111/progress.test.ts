@@ -4,22 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { JobQueue, type JobContext } from '../jobs/index.ts';
+import { tinyRequest } from '../test/studio-fixture.ts';
 import { ProgressTracker } from './progress.ts';
 
-const request = (seed: number): GenerationRequest => ({
-  prompt: 'x',
-  negativePrompt: '',
-  seed,
-  steps: 4,
-  guidance: 1,
-  width: 64,
-  height: 64,
-  batchSize: 1,
-  sharedNoise: false,
-  baseModelId: 'tiny',
-  lora: null,
-  sampler: 'lcm',
-});
+const request = (seed: number): GenerationRequest => tinyRequest({ seed, steps: 4, prompt: 'x' });
 
 function steppedQueue() {
   const running: Array<{ context: JobContext; finish: () => void }> = [];

@@ -3,10 +3,9 @@
 // else (the same checks as serve's /files/: no "..", no symlink escape, images only).
 import { net, protocol } from 'electron';
 import { pathToFileURL } from 'node:url';
-import { realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
 import { APP_PROTOCOL, FILE_PROTOCOL } from '../contract/bridge.ts';
 import { resolveDataFile } from '../server/files.ts';
+import { fileInside } from '../server/path-inside.ts';
 import { CONTENT_SECURITY_POLICY } from '../server/static-files.ts';
 
 /** Must run before app is ready. */
@@ -27,10 +26,9 @@ export function handleProtocols(rendererDir: string, dataDir: string): void {
   protocol.handle(APP_PROTOCOL, async (request) => {
     const url = new URL(request.url);
     const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
-    const root = await realpath(rendererDir);
-    const target = join(root, ...relative.split('/'));
-    if (!target.startsWith(root + sep)) return new Response('outside the app', { status: 403 });
-    const response = await net.fetch(pathToFileURL(target).href).catch(() => null);
+    const file = await fileInside(rendererDir, relative.split('/'));
+    if (!file.ok) return new Response(file.reason === 'outside' ? 'outside the app' : 'not found', { status: file.reason === 'outside' ? 403 : 404 });
+    const response = await net.fetch(pathToFileURL(file.path).href).catch(() => null);
     if (!response?.ok) return new Response('not found', { status: 404 });
     const headers = new Headers(response.headers);
     headers.set('Content-Security-Policy', APP_CSP);

@@ -3,8 +3,8 @@
 // network and every request must carry the token: `Authorization: Bearer T` (scripts), Basic auth
 // with T as the password (A1111 clients), or the `yoso_token` cookie that `/?token=T` sets once
 // (browsers: EventSource and <img> cannot send headers).
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { sameSecret } from './http-util.ts';
 
 export const TOKEN_COOKIE = 'yoso_token';
 
@@ -19,12 +19,6 @@ function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function hostName(hostHeader: string | undefined): string {

@@ -1,11 +1,10 @@
 // /files/<relative path>: images and thumbnails from the data folder, and nothing else. The path
 // must stay inside the data folder after resolving symlinks; `..`, absolute paths, encoded
 // separators and other file types are refused.
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
-import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { extname, isAbsolute, join, sep } from 'node:path';
+import { extname, isAbsolute } from 'node:path';
+import { streamFile } from './http-util.ts';
+import { fileInside } from './path-inside.ts';
 
 const TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -37,25 +36,17 @@ export async function resolveDataFile(dataDir: string, encodedPath: string): Pro
   }
   const type = TYPES[extname(relative).toLowerCase()];
   if (!type) return { ok: false, status: 403, message: 'only images are served from the data folder' };
-  try {
-    const root = await realpath(dataDir);
-    const real = await realpath(join(root, ...segments));
-    if (!real.startsWith(root + sep)) return { ok: false, status: 403, message: 'the path leaves the data folder' };
-    const info = await stat(real);
-    if (!info.isFile()) return { ok: false, status: 404, message: 'not a file' };
-    return { ok: true, path: real, type, size: info.size };
-  } catch {
-    return { ok: false, status: 404, message: 'no such file in the data folder' };
-  }
+  const file = await fileInside(dataDir, segments);
+  if (file.ok) return { ok: true, path: file.path, type, size: file.size };
+  if (file.reason === 'outside') return { ok: false, status: 403, message: 'the path leaves the data folder' };
+  return { ok: false, status: 404, message: file.reason === 'not-a-file' ? 'not a file' : 'no such file in the data folder' };
 }
 
 export function sendFile(res: ServerResponse, file: { path: string; type: string; size: number }): void {
-  res.writeHead(200, {
+  streamFile(res, file.path, {
     'Content-Type': file.type,
     'Content-Length': file.size,
     // Images are immutable once saved (a new image gets a new name).
     'Cache-Control': 'private, max-age=31536000, immutable',
   });
-  // pipeline() destroys the response on a read error (file deleted since stat) instead of throwing.
-  pipeline(createReadStream(file.path), res, () => {});
 }

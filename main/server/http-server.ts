@@ -8,6 +8,7 @@ import { httpStatusOf, toApiError } from '../api/errors.ts';
 import type { Studio } from '../api/studio.ts';
 import { checkAccess, sameOrigin, TOKEN_COOKIE, type AccessPolicy } from './auth.ts';
 import { resolveDataFile, sendFile } from './files.ts';
+import { sendJson } from './http-util.ts';
 import { readJsonBody } from './json-body.ts';
 import { serveEvents } from './sse.ts';
 import { SECURITY_HEADERS, serveRenderer } from './static-files.ts';
@@ -20,16 +21,6 @@ export interface StudioServerOptions {
   /** Folder of the built renderer (index.html + assets). */
   rendererDir: string;
   access: AccessPolicy;
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-  });
-  res.end(text);
 }
 
 export function sendApiError(res: ServerResponse, error: unknown): void {

@@ -1,11 +1,10 @@
 // The built renderer (renderer/dist) at `/`, under a strict Content-Security-Policy: scripts,
 // styles, images and connections only from this server. Unknown paths without a file extension
 // get index.html (the renderer routes on the client).
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
-import { realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { extname, join, sep } from 'node:path';
+import { extname } from 'node:path';
+import { streamFile } from './http-util.ts';
+import { fileInside } from './path-inside.ts';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -61,28 +60,20 @@ export async function serveRenderer(rendererDir: string, pathname: string, res: 
   const candidates = parts.some((p) => p === '..' || p.includes('\\') || p.includes('\0'))
     ? []
     : wantsFile
-      ? [join(rendererDir, ...parts)]
-      : [join(rendererDir, ...parts, 'index.html'), join(rendererDir, 'index.html')];
+      ? [parts]
+      : [[...parts, 'index.html'], ['index.html']];
   for (const candidate of candidates) {
-    try {
-      const root = await realpath(rendererDir);
-      const real = await realpath(candidate);
-      if (!real.startsWith(root + sep)) continue;
-      const info = await stat(real);
-      if (!info.isFile()) continue;
-      const ext = extname(real).toLowerCase();
-      res.writeHead(200, {
-        'Content-Type': TYPES[ext] ?? 'application/octet-stream',
-        'Content-Length': info.size,
-        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-        // Vite puts a content hash in asset names; index.html must be revalidated.
-        'Cache-Control': ext === '.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
-      });
-      pipeline(createReadStream(real), res, () => {});
-      return;
-    } catch {
-      // try the next candidate
-    }
+    const file = await fileInside(rendererDir, candidate);
+    if (!file.ok) continue;
+    const ext = extname(file.path).toLowerCase();
+    streamFile(res, file.path, {
+      'Content-Type': TYPES[ext] ?? 'application/octet-stream',
+      'Content-Length': file.size,
+      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      // Vite puts a content hash in asset names; index.html must be revalidated.
+      'Cache-Control': ext === '.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
+    });
+    return;
   }
   if (wantsFile) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');

@@ -3,21 +3,9 @@
 import type { Job } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import type { JobContext } from '../jobs/queue.ts';
+import { tinyRequest } from './studio-fixture.ts';
 
-export const request = (prompt: string, seed = 1): GenerationRequest => ({
-  prompt,
-  negativePrompt: '',
-  seed,
-  steps: 1,
-  guidance: 1,
-  width: 64,
-  height: 64,
-  batchSize: 1,
-  sharedNoise: false,
-  baseModelId: 'm',
-  lora: null,
-  sampler: 'lcm',
-});
+export const request = (prompt: string, seed = 1): GenerationRequest => tinyRequest({ prompt, seed, steps: 1, baseModelId: 'm' });
 
 /** Jobs are keyed by prompt: `pending.get(prompt).resolve()` ends one. */
 export function manualRunner() {
