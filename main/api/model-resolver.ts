@@ -3,8 +3,7 @@
 // optimum ONNX layout counts as a base model under its folder name, and `<id>.safetensors` in the
 // models folder as a LoRA — symlinks included. That is how tests and first-run users point
 // `serve --models DIR` at a model elsewhere without copying it (e.g. DIR/tiny -> tiny-sd15).
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { access, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledModel } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
@@ -14,12 +13,14 @@ import { ApiFailure } from './errors.ts';
 
 const REQUIRED = ['unet/model.onnx', 'text_encoder/model.onnx', 'vae_decoder/model.onnx'];
 
-export function isPipelineFolder(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory() && REQUIRED.every((file) => existsSync(join(dir, file)));
-  } catch {
-    return false;
-  }
+// All checks here are async: they run per generation and per models.list, on the server's event loop.
+const exists = (path: string) => access(path).then(() => true, () => false);
+const statOrNull = (path: string) => stat(path).catch(() => null);
+
+export async function isPipelineFolder(dir: string): Promise<boolean> {
+  if (!(await statOrNull(dir))?.isDirectory()) return false;
+  const present = await Promise.all(REQUIRED.map((file) => exists(join(dir, file))));
+  return present.every(Boolean);
 }
 
 function checkId(id: string, what: string): string {
@@ -37,19 +38,25 @@ export async function looseModels(modelsDir: string, installedIds: Set<string>):
   } catch {
     return [];
   }
-  const found: InstalledModel[] = [];
-  for (const name of names.sort()) {
-    if (name.startsWith('.')) continue;
-    const path = join(modelsDir, name);
-    if (!installedIds.has(name) && isPipelineFolder(path)) {
-      found.push({ id: name, name, kind: 'base', path: name, sizeBytes: 0, source: 'imported', recommended: null });
-    }
-    const loraId = name.replace(/\.safetensors$/i, '');
-    if (loraId !== name && !installedIds.has(loraId) && statSync(path, { throwIfNoEntry: false })?.isFile()) {
-      found.push({ id: loraId, name: loraId, kind: 'lora', path: name, sizeBytes: statSync(path).size, source: 'imported', recommended: null });
-    }
-  }
-  return found;
+  const perName = await Promise.all(
+    names
+      .filter((name) => !name.startsWith('.'))
+      .sort()
+      .map(async (name): Promise<InstalledModel[]> => {
+        const path = join(modelsDir, name);
+        const found: InstalledModel[] = [];
+        if (!installedIds.has(name) && (await isPipelineFolder(path))) {
+          found.push({ id: name, name, kind: 'base', path: name, sizeBytes: 0, source: 'imported', recommended: null });
+        }
+        const loraId = name.replace(/\.safetensors$/i, '');
+        const file = loraId !== name && !installedIds.has(loraId) ? await statOrNull(path) : null;
+        if (file?.isFile()) {
+          found.push({ id: loraId, name: loraId, kind: 'lora', path: name, sizeBytes: file.size, source: 'imported', recommended: null });
+        }
+        return found;
+      }),
+  );
+  return perName.flat();
 }
 
 export class ModelResolver {
@@ -60,7 +67,7 @@ export class ModelResolver {
 
   async resolve(request: GenerationRequest): Promise<ResolvedJobModels> {
     const base = await this.find(checkId(request.baseModelId, 'base model'), 'base');
-    if (!base || !isPipelineFolder(base.path)) {
+    if (!base || !(await isPipelineFolder(base.path))) {
       throw new ApiFailure(
         'not_found',
         `base model "${request.baseModelId}" is not in the models folder ${this.modelsDir}: install it from the catalog, import a folder with ${REQUIRED.join(', ')}, or link one there`,
@@ -74,8 +81,8 @@ export class ModelResolver {
       }
     }
     return {
-      baseDir: realpathSync(base.path),
-      loraPath: lora ? realpathSync(lora.path) : null,
+      baseDir: await realpath(base.path),
+      loraPath: lora ? await realpath(lora.path) : null,
       baseModel: { id: request.baseModelId, name: base.name },
       lora: request.lora && lora ? { id: request.lora.id, name: lora.name } : null,
     };
@@ -88,6 +95,6 @@ export class ModelResolver {
       return { path, name: manifest.name };
     }
     const loose = kind === 'base' ? join(this.modelsDir, id) : join(this.modelsDir, `${id}.safetensors`);
-    return existsSync(loose) ? { path: loose, name: id } : null;
+    return (await exists(loose)) ? { path: loose, name: id } : null;
   }
 }
