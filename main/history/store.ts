@@ -14,14 +14,14 @@ import {
   DATABASE_FILE,
   IMAGES_DIR,
   THUMBNAILS_DIR,
-  THUMBNAIL_SIDE,
   imagePathFor,
   thumbnailPathFor,
   toAbsolute,
 } from './layout.ts';
 import { migrate } from './migrations/index.ts';
-import { decodeToRgb8, downscale, type Rgb8Image } from './pixels.ts';
-import { encodePngAsync } from '../png-metadata/encode.ts';
+import { decodeToRgb8, type Rgb8Image } from './pixels.ts';
+import { insertAfterHeader } from '../png-metadata/chunks.ts';
+import { encodeForHistory, encodeThumbnail } from './encode-image.ts';
 import { countImages, listImages, SELECT_ITEM } from './queries.ts';
 import { reconcileDataFolder } from './reconcile.ts';
 import { INSERT_SQL, type ImageRow, type NewImageRow, rowFromMetadata, rowToItem } from './rows.ts';
@@ -31,6 +31,7 @@ import type {
   HistoryPage,
   HistoryQuery,
   ImportResult,
+  PixelImage,
   ReconcileReport,
   SaveGenerationInput,
 } from './types.ts';
@@ -112,19 +113,23 @@ class SqliteHistoryStore implements HistoryStore {
     return toAbsolute(this.dataDir, relativePath);
   }
 
-  /** Writes the PNG and its thumbnail durably; returns the thumbnail path (null if it could not be made). */
-  private async writeImageFiles(imagePath: string, png: Uint8Array, pixels: Rgb8Image): Promise<string> {
+  /** Writes the PNG, then its thumbnail, durably; returns the thumbnail path. */
+  private async writeImageFiles(imagePath: string, png: Uint8Array, thumbnailPng: Uint8Array): Promise<string> {
     const absolute = this.absolutePath(imagePath);
     await fs.mkdir(dirname(absolute), { recursive: true });
     await writeFileAtomic(absolute, png);
-    return this.writeThumbnail(imagePath, pixels);
+    return this.writeThumbnailPng(imagePath, thumbnailPng);
   }
 
   async writeThumbnail(imagePath: string, pixels: Rgb8Image): Promise<string> {
+    return this.writeThumbnailPng(imagePath, await encodeThumbnail(pixels));
+  }
+
+  private async writeThumbnailPng(imagePath: string, thumbnailPng: Uint8Array): Promise<string> {
     const thumbPath = thumbnailPathFor(imagePath);
     const absolute = this.absolutePath(thumbPath);
     await fs.mkdir(dirname(absolute), { recursive: true });
-    await writeFileAtomic(absolute, await encodePngAsync(downscale(pixels, THUMBNAIL_SIDE)), { overwrite: true });
+    await writeFileAtomic(absolute, thumbnailPng, { overwrite: true });
     return thumbPath;
   }
 
@@ -150,19 +155,14 @@ class SqliteHistoryStore implements HistoryStore {
     const written: string[] = [];
     try {
       for (const image of input.images) {
-        const expected = image.width * image.height * image.channels;
-        if (image.pixels.length !== expected) {
-          throw new Error(
-            `image ${image.batchIndex} has ${image.pixels.length} bytes, expected ${image.width}x${image.height}x${image.channels} = ${expected}`,
-          );
-        }
+        const encoded = image.encoded ?? (await encodeForHistory(checkedPixels(image)));
         const id = randomUUID();
         const meta = imageMetadata(input, batchRequest, image.batchIndex, id, createdAt, batchId);
-        const pixels: Rgb8Image = { width: image.width, height: image.height, channels: image.channels, data: image.pixels };
-        const png = await encodePngAsync(pixels, metadataChunks(meta));
+        // Adding the text chunks copies the PNG once; its pixels are not encoded again.
+        const png = insertAfterHeader(encoded.png, metadataChunks(meta));
         const imagePath = imagePathFor(createdAt, id);
         written.push(imagePath);
-        const thumbPath = await this.writeImageFiles(imagePath, png, pixels);
+        const thumbPath = await this.writeImageFiles(imagePath, png, encoded.thumbnailPng);
         written.push(thumbPath);
         rows.push(rowFromMetadata(meta, imagePath, thumbPath));
       }
@@ -274,7 +274,7 @@ class SqliteHistoryStore implements HistoryStore {
     const png = parsed.yoso ? bytes : embedMetadataKeepingForeign(bytes, meta);
     const written = [imagePath];
     try {
-      written.push(await this.writeImageFiles(imagePath, png, pixels));
+      written.push(await this.writeImageFiles(imagePath, png, await encodeThumbnail(pixels)));
       await this.syncFolders(written);
       this.insertRows([rowFromMetadata(meta, imagePath, thumbnailPathFor(imagePath))]);
     } catch (error) {
@@ -320,6 +320,14 @@ class SqliteHistoryStore implements HistoryStore {
   close(): void {
     this.db.close();
   }
+}
+
+function checkedPixels(image: PixelImage): Rgb8Image {
+  const expected = image.width * image.height * image.channels;
+  if (image.pixels.length !== expected) {
+    throw new Error(`image ${image.batchIndex} has ${image.pixels.length} bytes, expected ${image.width}x${image.height}x${image.channels} = ${expected}`);
+  }
+  return { width: image.width, height: image.height, channels: image.channels, data: image.pixels };
 }
 
 /** Our record for an image that came from elsewhere (or from our own metadata, with a fresh id if needed). */

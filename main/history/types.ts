@@ -2,14 +2,35 @@
 // `HistoryQuery` in main/contract/api.ts so the HTTP/IPC handlers can pass them through unchanged.
 import type { GenerationRequest } from '../contract/generation.ts';
 
-/** One image the pipeline produced, as raw pixels (8-bit, row-major, no padding). */
-export interface GeneratedImage {
-  pixels: Uint8Array | Uint8ClampedArray;
+/** An image already encoded by encodeForHistory (in the inference process, off the main loop). */
+export interface EncodedImage {
+  /** The full image as PNG, without metadata chunks (the store adds them after IHDR). */
+  png: Uint8Array;
+  thumbnailPng: Uint8Array;
+}
+
+/**
+ * One image the pipeline produced: raw pixels (8-bit, row-major, no padding) that the store
+ * encodes, or the PNGs encodeForHistory made of them.
+ */
+export type GeneratedImage = PixelImage | PreEncodedImage;
+
+interface ImageShape {
   width: number;
   height: number;
   channels: 3 | 4;
   /** Position in the UNet batch; its seed is request.seed + batchIndex unless sharedNoise. */
   batchIndex: number;
+}
+
+export interface PixelImage extends ImageShape {
+  pixels: Uint8Array | Uint8ClampedArray;
+  encoded?: undefined;
+}
+
+export interface PreEncodedImage extends ImageShape {
+  encoded: EncodedImage;
+  pixels?: undefined;
 }
 
 export interface ModelRef {

@@ -49,8 +49,12 @@ export const FromWorker = z.discriminatedUnion('type', [
     id: Id,
     batchIndex: z.number().int().nonnegative(),
     seed: z.number().int().nonnegative(),
-    /** 8-bit pixels, row-major; the main side's history encodes the PNG with its metadata. */
-    pixels: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'pixels must be bytes'),
+    /**
+     * The image and its thumbnail as PNG (history/encode-image.ts), encoded here so the main
+     * event loop only adds the metadata chunks and writes the files.
+     */
+    png: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'png must be bytes'),
+    thumbnailPng: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'thumbnailPng must be bytes'),
     width: z.number().int().positive(),
     height: z.number().int().positive(),
     channels: z.union([z.literal(3), z.literal(4)]),

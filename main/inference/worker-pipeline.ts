@@ -1,6 +1,7 @@
 // The inference process's use of the native-models pipeline: load (and keep) the pipeline of a
 // model folder, run one request with progress and an AbortSignal (checked between UNet steps),
-// hand back raw pixels (the main side's history encodes the PNG with its metadata).
+// hand back each image as the history's PNG and thumbnail, encoded here, off the main event loop
+// (the main side adds the metadata chunks and writes the files).
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import {
@@ -12,6 +13,7 @@ import {
   type StageTimings,
 } from '../../native-models/src/index.ts';
 import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
+import { encodeForHistory } from '../history/encode-image.ts';
 import type { ToWorker, WorkerImage } from './protocol.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
@@ -103,10 +105,12 @@ export async function generate(
   const flat = flatTimings(result.timings, loadMs);
   const timingsMs = { ...flat, lora: loraMs, total: flat.total + loraMs };
   for (const image of result.images) {
+    const { png, thumbnailPng } = await encodeForHistory({ width: image.width, height: image.height, channels: 3, data: image.rgb });
     callbacks.onImage({
       batchIndex: image.index,
       seed: Number(image.seed),
-      pixels: image.rgb,
+      png,
+      thumbnailPng,
       width: image.width,
       height: image.height,
       channels: 3,

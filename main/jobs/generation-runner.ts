@@ -27,10 +27,10 @@ export function createGenerationRunner(deps: GenerationRunnerDeps): JobRunner {
     await deps.supervisor.generate(job.request, models, deps.provider(), {
       signal: context.signal,
       onProgress: context.onProgress,
-      onImage: async ({ pixels, width, height, channels, batchIndex, provider, timingsMs }) => {
+      onImage: async ({ png, thumbnailPng, width, height, channels, batchIndex, provider, timingsMs }) => {
         const [item] = await deps.history.saveGeneration({
           request: job.request,
-          images: [{ pixels, width, height, channels, batchIndex }],
+          images: [{ encoded: { png, thumbnailPng }, width, height, channels, batchIndex }],
           provider,
           timingsMs,
           baseModel,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { DEFAULT_REQUEST, type GenerationRequest } from '../../contract/generation.ts';
-import type { GeneratedImage, HistoryStore, SaveGenerationInput } from '../index.ts';
+import type { HistoryStore, PixelImage, SaveGenerationInput } from '../index.ts';
 
 export function tempDir(t: TestContext | { after(fn: () => void): void }, prefix = 'yoso-history-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -17,7 +17,7 @@ export function makeRequest(overrides: Partial<GenerationRequest> = {}): Generat
 }
 
 /** Random RGB pixels (deterministic per `seed`) so every image differs. */
-export function randomImage(width: number, height: number, seed: number, batchIndex = 0): GeneratedImage {
+export function randomImage(width: number, height: number, seed: number, batchIndex = 0): PixelImage {
   const pixels = new Uint8Array(width * height * 3);
   let s = (Math.imul(seed, 2654435761) ^ 0x9e3779b9) >>> 0 || 1;
   for (let i = 0; i < pixels.length; i++) {

@@ -6,7 +6,8 @@ import { decode, encode } from 'fast-png';
 import { insertAfterHeader } from '../../png-metadata/chunks.ts';
 import { readPngParameters } from '../../png-metadata/index.ts';
 import { textChunk } from '../../png-metadata/text-chunks.ts';
-import { openHistory } from '../index.ts';
+import { encodeForHistory } from '../encode-image.ts';
+import { openHistory, type PixelImage } from '../index.ts';
 import { InvalidQueryError } from '../queries.ts';
 import { rowFromMetadata } from '../rows.ts';
 import { imageMetadata } from '../store.ts';
@@ -34,12 +35,27 @@ describe('history store', () => {
     assert.deepEqual(store.list().items.map((i) => i.batchIndex), [0, 1, 2], 'a batch shows in its own order');
   });
 
+  it('saves an image encoded elsewhere (the inference process) as it saves pixels: same pixels, metadata, thumbnail', async (t) => {
+    const store = await openHistory({ dataDir: tempDir(t) });
+    t.after(() => store.close());
+    const image = randomImage(300, 200, 7);
+    const encoded = await encodeForHistory({ width: 300, height: 200, channels: 3, data: image.pixels });
+    const request = makeRequest({ seed: 7 });
+    const [fromPixels] = await store.saveGeneration({ ...saveInput(request), images: [image] });
+    const [fromPng] = await store.saveGeneration({ ...saveInput(request), images: [{ encoded, width: 300, height: 200, channels: 3, batchIndex: 0 }] });
+    const files = [fromPixels!, fromPng!].map((item) => readFileSync(store.absolutePath(item.imagePath)));
+    assert.deepEqual(decode(files[1]!).data, decode(files[0]!).data);
+    assert.deepEqual(readPngParameters(files[1]!).request, fromPixels!.request);
+    assert.equal(files[1]!.length, files[0]!.length, 'same chunks, same sizes (only the ids differ)');
+    assert.deepEqual(readFileSync(store.absolutePath(fromPng!.thumbnailPath!)), readFileSync(store.absolutePath(fromPixels!.thumbnailPath!)));
+  });
+
   it('rejects a bad image without leaving a file or a row', async (t) => {
     const dir = tempDir(t);
     const store = await openHistory({ dataDir: dir });
     t.after(() => store.close());
     const input = saveInput(makeRequest({ batchSize: 2 }));
-    input.images[1] = { ...input.images[1]!, pixels: new Uint8Array(10) };
+    input.images[1] = { ...(input.images[1] as PixelImage), pixels: new Uint8Array(10) };
     await assert.rejects(store.saveGeneration(input), /image 1 has 10 bytes, expected 32x32x3/);
     assert.equal(store.count(), 0);
     const files = readdirSync(join(dir, 'images'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
