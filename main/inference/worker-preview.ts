@@ -1,0 +1,55 @@
+// The inference process's side of the quick preview: which TAESD graph the loaded pipeline decodes
+// previews with, and the preview's PNG. The main side names the graph per job (a base's own
+// taesd_decoder/ or the shared one in the models folder); it is opened once and kept until another
+// is named or the base model is released.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { encode } from 'fast-png';
+import {
+  OnnxVaeDecoder,
+  PREVIEW_DECODER_DIR,
+  openSession,
+  type ProviderChoice,
+  type StableDiffusionPipeline,
+  type VaeDecoder,
+} from '../../native-models/src/index.ts';
+import { ORT_DEFAULT_TUNING } from '../../native-models/src/pipeline/pipeline.ts';
+
+export class PreviewDecoderSlot {
+  /** Graph the pipeline's preview decoder was opened from; null when it has none. */
+  private path: string | null;
+
+  constructor(
+    private readonly pipeline: StableDiffusionPipeline,
+    baseDir: string,
+    private readonly provider: ProviderChoice,
+  ) {
+    const own = join(baseDir, PREVIEW_DECODER_DIR, 'model.onnx');
+    this.path = existsSync(own) ? resolve(own) : null;
+  }
+
+  /** Makes `path` the pipeline's preview decoder; false (full decode only) when it cannot be opened. */
+  async use(path: string): Promise<boolean> {
+    if (resolve(path) === this.path) return true;
+    let decoder: VaeDecoder;
+    try {
+      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.provider, tuning: ORT_DEFAULT_TUNING, label: path }));
+    } catch (error) {
+      // A broken preview decoder must not cost the user the image: log it, decode in full.
+      console.error(`preview decoder ${path} could not be opened, showing the full image only: ${(error as Error).message}`);
+      return false;
+    }
+    // The pipeline releases the decoder it holds when it is released; the one swapped out is ours to release.
+    await this.pipeline.replacePreviewDecoder(decoder)?.release();
+    this.path = resolve(path);
+    return true;
+  }
+}
+
+/**
+ * The preview as PNG, with the fastest deflate: it is shown for a second and thrown away, so bytes on
+ * the wire matter less than milliseconds before the VAE (512²: a few ms at level 1).
+ */
+export function encodePreview(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  return encode({ width, height, data: rgb, channels: 3, depth: 8 }, { zlib: { level: 1 } });
+}
