@@ -132,5 +132,8 @@ export async function generate(
 }
 
 export async function releaseModel(baseDir: string): Promise<void> {
-  if (loaded?.key.endsWith(`\n${baseDir}`)) await releaseLoaded();
+  if (loaded?.key.endsWith(`\n${baseDir}`)) return releaseLoaded();
+  // Removing TAESD: the loaded base model stays, its preview decoder session goes.
+  const model = loaded ? await loaded.value.catch(() => null) : null;
+  await model?.preview.releaseIfUnder(baseDir);
 }

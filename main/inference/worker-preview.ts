@@ -3,7 +3,7 @@
 // taesd_decoder/ or the shared one in the models folder); it is opened once and kept until another
 // is named or the base model is released.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { encode } from 'fast-png';
 import {
   OnnxVaeDecoder,
@@ -43,6 +43,13 @@ export class PreviewDecoderSlot {
     await this.pipeline.replacePreviewDecoder(decoder)?.release();
     this.path = resolve(path);
     return true;
+  }
+
+  /** Closes the preview decoder when its graph lies inside `dir` (the model library is about to delete it). */
+  async releaseIfUnder(dir: string): Promise<void> {
+    if (!this.path || !this.path.startsWith(resolve(dir) + sep)) return;
+    await this.pipeline.replacePreviewDecoder(undefined)?.release();
+    this.path = null;
   }
 }
 
