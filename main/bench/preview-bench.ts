@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { writeRandomTaesdFile } from '../../native-models/src/checkpoint/testing/write-random-taesd.ts';
 import { FIXTURES_DIR } from '../../native-models/test/fixtures.ts';
 import { openStudio } from '../api/studio.ts';
-import type { GenerationRequest } from '../contract/generation.ts';
 import { NodeProcessHost } from '../inference/node-process-host.ts';
+import { tinyRequest } from '../test/studio-fixture.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,20 +30,7 @@ const root = mkdtempSync(join(tmpdir(), 'yoso-preview-bench-'));
 const modelsDir = join(root, 'models');
 mkdirSync(modelsDir);
 symlinkSync(values.model, join(modelsDir, 'bench'), 'dir');
-const request: GenerationRequest = {
-  prompt: 'a lighthouse on a cliff at dusk',
-  negativePrompt: '',
-  seed: 1,
-  steps: Number(values.steps),
-  guidance: 1,
-  width: size,
-  height: size,
-  batchSize: 1,
-  sharedNoise: false,
-  baseModelId: 'bench',
-  lora: null,
-  sampler: 'lcm',
-};
+const request = tinyRequest({ prompt: 'a lighthouse on a cliff at dusk', seed: 1, steps: Number(values.steps), width: size, height: size, baseModelId: 'bench' });
 
 const studio = await openStudio({ dataDir: join(root, 'data'), modelsDir, host: new NodeProcessHost() });
 try {
