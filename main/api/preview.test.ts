@@ -58,6 +58,8 @@ describe('quick preview (TAESD) before the full image', () => {
       assert.ok(p.afterMs > 0);
     }
     assert.notDeepEqual(on.previews[0]!.image, on.previews[1]!.image, 'each image has its own preview');
+    // The contract takes only PNG data URLs: nothing else can reach an <img> through this event.
+    assert.equal(JobPreview.safeParse({ ...on.previews[0], image: 'https://example.com/x.png' }).success, false);
 
     const off = await generate(t, 'full-only');
     assert.deepEqual(off.order, ['image 0', 'image 1']);
