@@ -4,10 +4,10 @@
 // is named or the base model is released.
 import { existsSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { encode } from 'fast-png';
 import {
   OnnxVaeDecoder,
   PREVIEW_DECODER_DIR,
+  encodePng,
   openSession,
   type ProviderChoice,
   type StableDiffusionPipeline,
@@ -54,9 +54,9 @@ export class PreviewDecoderSlot {
 }
 
 /**
- * The preview as PNG, with the fastest deflate: it is shown for a second and thrown away, so bytes on
- * the wire matter less than milliseconds before the VAE (512²: a few ms at level 1).
+ * The preview as PNG with fast-png's default deflate. Measured at 512² (2-core CPU): a smooth picture
+ * 16 ms / 45 KB, noise 45 ms / 787 KB; deflate level 1 was no faster (22 ms / 74 KB smooth) and larger.
  */
 export function encodePreview(rgb: Uint8Array, width: number, height: number): Uint8Array {
-  return encode({ width, height, data: rgb, channels: 3, depth: 8 }, { zlib: { level: 1 } });
+  return encodePng({ rgb, width, height });
 }
