@@ -29,7 +29,7 @@ interface Loaded {
   folder: ModelFolder;
   /** Patched UNets per (LoRA, scale), kept across generations (native-models/src/lora). */
   loras: LoraUnets;
-  /** The shared TAESD the main side names per job (a base's own taesd_decoder/ is opened with it). */
+  /** Which preview decoder (TAESD) the pipeline holds: the one the main side names per job. */
   preview: PreviewDecoderSlot;
 }
 
