@@ -9,6 +9,8 @@ import type { InstalledModel } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import type { ResolvedJobModels } from '../jobs/generation-runner.ts';
 import type { ModelLibrary } from '../models/index.ts';
+import { findPreviewDecoder } from '../models/preview-decoder.ts';
+import { PREVIEW_DECODER_DIR } from '../../native-models/src/pipeline/pipeline.ts';
 import { ApiFailure } from './errors.ts';
 
 const REQUIRED = ['unet/model.onnx', 'text_encoder/model.onnx', 'vae_decoder/model.onnx'];
@@ -65,7 +67,8 @@ export class ModelResolver {
     private readonly library: ModelLibrary,
   ) {}
 
-  async resolve(request: GenerationRequest): Promise<ResolvedJobModels> {
+  /** `preview`: find a preview decoder (the base's own taesd_decoder/, else the shared TAESD) for a quick preview. */
+  async resolve(request: GenerationRequest, options: { preview?: boolean } = {}): Promise<ResolvedJobModels> {
     const base = await this.find(checkId(request.baseModelId, 'base model'), 'base');
     if (!base || !(await isPipelineFolder(base.path))) {
       throw new ApiFailure(
@@ -80,12 +83,19 @@ export class ModelResolver {
         throw new ApiFailure('not_found', `LoRA "${request.lora.id}" is not in the models folder ${this.modelsDir}: import its .safetensors file first`);
       }
     }
+    const baseDir = await realpath(base.path);
     return {
-      baseDir: await realpath(base.path),
+      baseDir,
       loraPath: lora ? await realpath(lora.path) : null,
+      previewDecoderPath: options.preview ? await this.previewDecoder(baseDir) : null,
       baseModel: { id: request.baseModelId, name: base.name },
       lora: request.lora && lora ? { id: request.lora.id, name: lora.name } : null,
     };
+  }
+
+  private async previewDecoder(baseDir: string): Promise<string | null> {
+    const own = join(baseDir, PREVIEW_DECODER_DIR, 'model.onnx');
+    return (await exists(own)) ? own : findPreviewDecoder(this.modelsDir);
   }
 
   private async find(id: string, kind: 'base' | 'lora'): Promise<{ path: string; name: string } | null> {

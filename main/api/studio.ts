@@ -19,6 +19,7 @@ import { jobHandlers } from './job-handlers.ts';
 import { modelHandlers } from './model-handlers.ts';
 import { ModelResolver } from './model-resolver.ts';
 import { SettingsStore } from './settings-store.ts';
+import { toPreviewEvent } from './preview-event.ts';
 
 export interface StudioOptions {
   dataDir: string;
@@ -80,10 +81,11 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
 
   const runner = createGenerationRunner({
     supervisor,
-    resolveModels: (request) => resolver.resolve(request),
+    resolveModels: (request, origin) => resolver.resolve(request, { preview: origin === 'studio' && settings.get().preview === 'preview-then-full' }),
     history,
     provider: () => settings.get().provider,
     onSaved: (item) => events.emit('history.added', item),
+    onPreview: (jobId, preview) => events.emit('job.preview', toPreviewEvent(jobId, preview)),
   });
   const queue = new JobQueue(runner);
   queue.on('updated', (job) => events.emit('job.updated', job));

@@ -64,7 +64,9 @@ export const Job = z.object({
 });
 export type Job = z.infer<typeof Job>;
 
-export const ModelKind = z.enum(['base', 'lora']);
+/** 'preview-decoder': TAESD, shared by every SD 1.5 base for the quick preview. */
+export const ModelKind = z.enum(['base', 'lora', 'preview-decoder']);
+export type ModelKind = z.infer<typeof ModelKind>;
 export const InstalledModel = z.object({
   id: Id,
   name: z.string(),
@@ -137,6 +139,19 @@ export const InferenceStatus = z.object({
   message: z.string().nullable(),
 });
 export type InferenceStatus = z.infer<typeof InferenceStatus>;
+
+export const JobPreview = z.object({
+  jobId: Id,
+  /** Which image of the job's batch. */
+  batchIndex: z.number().int().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The picture as a PNG data URL (a few hundred KB at 512²; nothing is written to disk). */
+  image: z.string().startsWith('data:image/png;base64,'),
+  /** Milliseconds from the start of the generation (after model loading) to the preview. */
+  afterMs: z.number().nonnegative(),
+});
+export type JobPreview = z.infer<typeof JobPreview>;
 
 // ---- commands ---------------------------------------------------------------------------------
 
@@ -221,6 +236,8 @@ export const events = {
   'download.updated': DownloadState,
   'export.updated': ExportReport,
   'inference.status': InferenceStatus,
+  /** A quick preview (TAESD) of a running job's image; its full image follows as history.added. Never saved. */
+  'job.preview': JobPreview,
 } as const;
 
 export type EventName = keyof typeof events;

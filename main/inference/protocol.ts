@@ -12,6 +12,11 @@ export const ResolvedModels = z.object({
   baseDir: z.string().min(1),
   /** Absolute path of the LoRA file, when the request names one. */
   loraPath: z.string().min(1).nullable(),
+  /**
+   * Absolute path of the preview decoder (TAESD) graph when this job shows a quick preview before the
+   * full image (Settings.preview and a decoder installed); null or absent: the full decoder only.
+   */
+  previewDecoderPath: z.string().min(1).nullable().optional(),
 });
 export type ResolvedModels = z.infer<typeof ResolvedModels>;
 
@@ -63,6 +68,17 @@ export const FromWorker = z.discriminatedUnion('type', [
     timingsMs: z.record(z.string(), z.number()),
   }),
   z.object({
+    type: z.literal('preview'),
+    id: Id,
+    batchIndex: z.number().int().nonnegative(),
+    /** The preview decoder's picture, encoded here (fast PNG) so the main loop only forwards it. */
+    png: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'png must be bytes'),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    /** Milliseconds from the start of the generation to this picture. */
+    afterMs: z.number().nonnegative(),
+  }),
+  z.object({
     type: z.literal('done'),
     id: Id,
     provider: z.string(),
@@ -73,6 +89,9 @@ export const FromWorker = z.discriminatedUnion('type', [
   z.object({ type: z.literal('released'), baseDir: z.string() }),
 ]);
 export type FromWorker = z.infer<typeof FromWorker>;
+
+/** One preview picture as it crosses from the worker. */
+export type WorkerPreview = Omit<Extract<FromWorker, { type: 'preview' }>, 'type' | 'id'>;
 
 /** One finished image as it crosses from the worker (PNG bytes plus how it was made). */
 export type WorkerImage = Omit<Extract<FromWorker, { type: 'image' }>, 'type' | 'id'>;

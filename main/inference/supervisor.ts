@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { InferenceStatus } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
-import { FromWorker, type ResolvedModels, type ToWorker, type WorkerImage } from './protocol.ts';
+import { FromWorker, type ResolvedModels, type ToWorker, type WorkerImage, type WorkerPreview } from './protocol.ts';
 import type { ProcessHost, WorkerExit, WorkerProcess } from './process-host.ts';
 
 export type GeneratedImage = WorkerImage;
@@ -15,6 +15,8 @@ export interface GenerateCallbacks {
   onProgress?: (progress: { stage: string; step: number; steps: number }) => void;
   /** Awaited in order: a batch's images are saved one after another as they come. */
   onImage?: (image: GeneratedImage) => void | Promise<void>;
+  /** The quick preview of one image of the batch, before its full image (only when models name a preview decoder). */
+  onPreview?: (preview: WorkerPreview) => void;
 }
 
 export interface GenerateResult {
@@ -219,6 +221,11 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
       case 'progress':
         entry.callbacks.onProgress?.({ stage: message.stage, step: message.step, steps: message.steps });
         return;
+      case 'preview': {
+        const { id: _id, type: _type, ...preview } = message;
+        entry.callbacks.onPreview?.(preview);
+        return;
+      }
       case 'image': {
         const { id: _id, type: _type, ...image } = message;
         const onImage = entry.callbacks.onImage;

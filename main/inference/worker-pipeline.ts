@@ -14,13 +14,16 @@ import {
 } from '../../native-models/src/index.ts';
 import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
 import { encodeForHistory } from '../history/encode-image.ts';
-import type { ToWorker, WorkerImage } from './protocol.ts';
+import type { ToWorker, WorkerImage, WorkerPreview } from './protocol.ts';
+import { PreviewDecoderSlot, encodePreview } from './worker-preview.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
 
 export interface WorkerCallbacks {
   onProgress(stage: string, step: number, steps: number): void;
   onImage(image: WorkerImage): void;
+  /** Resolves once the preview has left the process (the full decoder then holds the thread). */
+  onPreview?(preview: WorkerPreview): Promise<void>;
 }
 
 interface Loaded {
@@ -28,6 +31,8 @@ interface Loaded {
   folder: ModelFolder;
   /** Patched UNets per (LoRA, scale), kept across generations (native-models/src/lora). */
   loras: LoraUnets;
+  /** Which preview decoder (TAESD) the pipeline holds: the one the main side names per job. */
+  preview: PreviewDecoderSlot;
 }
 
 // One base model at a time: an SD 1.5 pipeline holds ~2 GB; switching models releases the old one.
@@ -46,7 +51,7 @@ async function load(baseDir: string, provider: string): Promise<{ model: Loaded;
   const value = (async (): Promise<Loaded> => {
     const folder = loadModelFolder(baseDir);
     const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice });
-    return { pipeline, folder, loras: new LoraUnets({ provider: choice }) };
+    return { pipeline, folder, loras: new LoraUnets({ provider: choice }), preview: new PreviewDecoderSlot(pipeline, folder.dir, choice) };
   })();
   loaded = { key, value };
   try {
@@ -87,6 +92,8 @@ export async function generate(
   const lora = models.loraPath && request.lora ? { path: models.loraPath, scale: request.lora.scale } : undefined;
   await model.loras.apply(model.pipeline, model.folder, lora);
   const loraMs = performance.now() - loraStarted;
+  const preview = Boolean(models.previewDecoderPath && callbacks.onPreview) && (await model.preview.use(models.previewDecoderPath!));
+  const started = performance.now();
   const result = await model.pipeline.generate({
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
@@ -99,6 +106,13 @@ export async function generate(
     sharedNoise: request.sharedNoise,
     signal,
     png: false,
+    decode: preview ? 'preview-then-full' : 'full',
+    onPreview: async (images) => {
+      const afterMs = performance.now() - started;
+      for (const [batchIndex, rgb] of images.rgb.entries()) {
+        await callbacks.onPreview!({ batchIndex, png: encodePreview(rgb, images.width, images.height), width: images.width, height: images.height, afterMs });
+      }
+    },
     onProgress: (event) => callbacks.onProgress(event.stage, event.step, event.totalSteps),
   });
   const provider = result.provider.used;
@@ -122,5 +136,8 @@ export async function generate(
 }
 
 export async function releaseModel(baseDir: string): Promise<void> {
-  if (loaded?.key.endsWith(`\n${baseDir}`)) await releaseLoaded();
+  if (loaded?.key.endsWith(`\n${baseDir}`)) return releaseLoaded();
+  // Removing TAESD: the loaded base model stays, its preview decoder session goes.
+  const model = loaded ? await loaded.value.catch(() => null) : null;
+  await model?.preview.releaseIfUnder(baseDir);
 }

@@ -19,6 +19,21 @@ function send(message: FromWorker): void {
   else process.send?.(message);
 }
 
+/**
+ * Sends and resolves once the message has left this process. The full decoder that follows a preview
+ * holds the thread for its whole run; a large message still queued in the pipe would wait for it.
+ */
+function sendNow(message: FromWorker): Promise<void> {
+  if (parentPort) {
+    parentPort.postMessage(message);
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+  const sendToParent = process.send?.bind(process);
+  if (!sendToParent) return Promise.resolve();
+  // The callback runs once the bytes are written (or with an error when the channel is gone).
+  return new Promise((resolve) => sendToParent(message, undefined, {}, () => resolve()));
+}
+
 function onMessage(listener: (raw: unknown) => void): void {
   if (parentPort) parentPort.on('message', (event) => listener(event.data));
   else process.on('message', listener);
@@ -57,6 +72,7 @@ onMessage((raw) => {
       const result = await generate(message, controller.signal, {
         onProgress: (stage, step, steps) => send({ type: 'progress', id: message.id, stage, step, steps }),
         onImage: (image) => send({ type: 'image', id: message.id, ...image }),
+        onPreview: (preview) => sendNow({ type: 'preview', id: message.id, ...preview }),
       });
       send({ type: 'done', id: message.id, ...result });
     } catch (error) {

@@ -1,6 +1,7 @@
 // The catalog's shape (resources/catalog.json), validated when it is loaded so a bad edit fails
 // with the entry and field named rather than at download time.
 import { z } from 'zod';
+import { ModelKind } from '../contract/api.ts';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
@@ -24,7 +25,7 @@ export const CatalogModel = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" or "-"'),
     name: z.string().min(1),
-    kind: z.enum(['base', 'lora']),
+    kind: ModelKind,
     description: z.string(),
     /** Hugging Face repo ("owner/name") the files come from; null when there is no export to download. */
     repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/).nullable(),
@@ -52,8 +53,8 @@ export const CatalogModel = z
     if (m.repo === null && !m.manualInstructions) {
       ctx.addIssue({ code: 'custom', message: 'an entry without repo needs manualInstructions', path: ['manualInstructions'] });
     }
-    if (m.kind === 'lora' && m.files.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'a lora entry names exactly one file', path: ['files'] });
+    if (m.kind !== 'base' && m.files.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `a ${m.kind} entry names exactly one file`, path: ['files'] });
     }
   });
 export type CatalogModel = z.infer<typeof CatalogModel>;

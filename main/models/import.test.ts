@@ -106,7 +106,7 @@ test('a folder that is not a pipeline, a missing path and a pickle get one clear
   await assert.rejects(lib.importPath(join(work, 'nope')), /does not exist/);
   const pickle = join(work, 'model.ckpt');
   await writeFile(pickle, 'x');
-  await assert.rejects(lib.importPath(pickle), /pickle file; only \.safetensors LoRAs/);
+  await assert.rejects(lib.importPath(pickle), /pickle file; only \.safetensors files are imported/);
   await cleanup();
 });
 

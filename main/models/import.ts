@@ -4,12 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { InstalledModel } from '../contract/api.ts';
+import type { InstalledModel, ModelKind } from '../contract/api.ts';
 import { assertRoomFor, freeBytes } from './disk.ts';
 import { folderSize, toInstalledModel } from './list.ts';
 import { isCheckpointFile, writeCheckpointModelFolder } from '../../native-models/src/checkpoint/import-checkpoint.ts';
 import { resolveTokenizerDir } from '../../native-models/src/checkpoint/tokenizer-source.ts';
+import { isTaesdFile, readTaesdDecoderWeights } from '../../native-models/src/checkpoint/taesd-file.ts';
 import { checkLoraFile } from './lora-check.ts';
+import { buildPreviewDecoder, PREVIEW_DECODER_ID } from './preview-decoder.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
 import { checkOnnxFolder, PIPELINE_FOLDERS, type Inspector } from './onnx-layout.ts';
 import { assertModelId, stagingRoot, toModelId } from './paths.ts';
@@ -81,25 +83,36 @@ export async function importModel(
   const info = await statOrNull(source);
   if (!info) throw new ImportError(`${source} does not exist`);
 
-  let kind: 'base' | 'lora';
+  let kind: ModelKind;
   let mainFile: string | null = null;
   let isCheckpoint = false;
   if (info.isFile()) {
     if (/\.(ckpt|pt|pth|bin)$/i.test(source)) {
-      throw new ImportError(`${basename(source)} is a pickle file; only .safetensors LoRAs are imported (pickles can run code)`);
+      const taesd = /taesd|taef/i.test(basename(source)) ? ' For TAESD, use diffusion_pytorch_model.safetensors from madebyollin/taesd (npm run models -- pull taesd).' : '';
+      throw new ImportError(`${basename(source)} is a pickle file; only .safetensors files are imported (pickles can run code).${taesd}`);
     }
     if (/\.onnx$/i.test(source)) {
       throw new ImportError(`${basename(source)} is one ONNX model; import the pipeline folder that holds model_index.json, unet/, text_encoder/ and vae_decoder/`);
     }
     if (!/\.safetensors$/i.test(source)) throw new ImportError(`${basename(source)} is not a .safetensors LoRA or an ONNX folder`);
     let checkpoint: boolean;
+    let taesd: boolean;
     try {
-      checkpoint = isCheckpointFile(source);
+      taesd = isTaesdFile(source);
+      checkpoint = !taesd && isCheckpointFile(source);
     } catch (e) {
       // A truncated or corrupt header: the user's file is at fault, not the app.
       throw new ImportError((e as Error).message);
     }
-    if (checkpoint) {
+    if (taesd) {
+      try {
+        readTaesdDecoderWeights(source); // refused here, before a byte is copied
+      } catch (e) {
+        throw new ImportError((e as Error).message);
+      }
+      kind = 'preview-decoder';
+      mainFile = basename(source);
+    } else if (checkpoint) {
       kind = 'base'; // a single-file SD 1.5 checkpoint: ONNX graphs are built from it below
       isCheckpoint = true;
     } else {
@@ -120,7 +133,7 @@ export async function importModel(
     throw new ImportError(`${source} is neither a file nor a folder`);
   }
 
-  const id = options.id ?? toModelId(basename(source));
+  const id = options.id ?? (kind === 'preview-decoder' ? PREVIEW_DECODER_ID : toModelId(basename(source)));
   assertModelId(id);
   const target = join(modelsDir, id);
   if ((await statOrNull(target)) && !options.replace) {
@@ -131,7 +144,7 @@ export async function importModel(
 
   const staging = join(stagingRoot(modelsDir), `import-${id}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging, { recursive: true });
-  const needed = kind === 'lora' ? info.size : await pipelineSize(source);
+  const needed = kind === 'lora' ? info.size : kind === 'preview-decoder' ? 3 * info.size : await pipelineSize(source);
   try {
     await assertRoomFor(modelsDir, needed, await freeBytes(staging));
   } catch (error) {
@@ -141,6 +154,13 @@ export async function importModel(
   try {
     if (kind === 'lora') {
       await copyFile(source, join(staging, mainFile!));
+    } else if (kind === 'preview-decoder') {
+      await copyFile(source, join(staging, mainFile!));
+      try {
+        mainFile = buildPreviewDecoder(staging, join(staging, mainFile!));
+      } catch (e) {
+        throw new ImportError(`${basename(source)} cannot be imported: ${(e as Error).message}`);
+      }
     } else if (checkpointTokenizer) {
       try {
         writeCheckpointModelFolder(staging, source, { tokenizerDir: checkpointTokenizer, configDir: options.config });

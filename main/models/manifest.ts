@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ModelKind } from '../contract/api.ts';
 import { Recommended } from './catalog-schema.ts';
 
 export const MANIFEST_FILE = 'yoso-model.json';
@@ -18,7 +19,7 @@ export const Manifest = z.object({
   version: z.literal(1),
   id: z.string().min(1),
   name: z.string().min(1),
-  kind: z.enum(['base', 'lora']),
+  kind: ModelKind,
   source: z.enum(['catalog', 'hub', 'imported']),
   catalogId: z.string().nullable(),
   repo: z.string().nullable(),

@@ -4,12 +4,13 @@
 // cancel deletes them. Nothing ever lands in the models folder before it is complete and verified.
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { InstalledModel } from '../contract/api.ts';
+import type { InstalledModel, ModelKind } from '../contract/api.ts';
 import type { CatalogFile, CatalogModel } from './catalog-schema.ts';
 import { assertRoomFor, freeBytes } from './disk.ts';
 import { downloadFile, sidecarPathOf } from './download-file.ts';
 import { fileMetadata, listRepoFiles, selectPipelineFiles, type FileMetadata } from './hub.ts';
 import { checkLoraFile } from './lora-check.ts';
+import { buildPreviewDecoder } from './preview-decoder.ts';
 import { folderSize, toInstalledModel } from './list.ts';
 import { MANIFEST_FILE, type Manifest } from './manifest.ts';
 import { REQUIRED_FILES } from './onnx-layout.ts';
@@ -22,7 +23,7 @@ import { PullError } from './types.ts';
 export interface PullSpec {
   id: string;
   name: string;
-  kind: 'base' | 'lora';
+  kind: ModelKind;
   repo: string;
   revision: string;
   /** Empty = the standard pipeline files the repo has. */
@@ -349,6 +350,20 @@ class Pull implements PullHandle {
         throw new PullError('invalid', (error as Error).message);
       }
     }
+    const built: Array<{ path: string; sizeBytes: number; sha256: null }> = [];
+    if (this.spec.kind === 'preview-decoder') {
+      try {
+        // A few MB of graph, built once here rather than in every inference process start.
+        mainFile = buildPreviewDecoder(this.filesDir, join(this.filesDir, files[0]!.path));
+      } catch (error) {
+        await rm(this.stagingDir, { recursive: true, force: true });
+        throw new PullError('invalid', (error as Error).message);
+      }
+      for (const name of await readdir(join(this.filesDir, dirname(mainFile)))) {
+        const path = `${dirname(mainFile)}/${name}`;
+        built.push({ path, sizeBytes: (await stat(join(this.filesDir, path))).size, sha256: null });
+      }
+    }
     for (const f of files) await rm(verifiedPathOf(join(this.filesDir, f.path)), { force: true });
     const commit = files.find((f) => f.meta.commit)?.meta.commit ?? null;
     const manifest: Manifest = {
@@ -361,7 +376,7 @@ class Pull implements PullHandle {
       repo: this.spec.repo,
       revision: this.spec.revision,
       commit,
-      files: files.map((f) => ({ path: f.path, sizeBytes: results.get(f.path)!.sizeBytes, sha256: results.get(f.path)!.sha256 })),
+      files: [...files.map((f) => ({ path: f.path, sizeBytes: results.get(f.path)!.sizeBytes, sha256: results.get(f.path)!.sha256 })), ...built],
       mainFile,
       recommended: this.spec.recommended,
       installedAt: new Date().toISOString(),

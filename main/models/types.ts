@@ -52,7 +52,7 @@ export type PullRequest =
       files?: string[];
       /** Id in the models folder; default derived from the repo name. */
       id?: string;
-      kind?: 'base' | 'lora';
+      kind?: import('../contract/api.ts').ModelKind;
     };
 
 export interface FileProgress {

@@ -1,13 +1,14 @@
 // npm run generate -- --model DIR|FILE.safetensors [--tokenizer DIR] [--config DIR] --prompt TEXT [--negative TEXT] [--seed N] [--steps N]
 //   [--guidance G] [--batch N] [--shared-noise] [--width W --height H] [--provider P]
-//   [--threads N] [--lora FILE [--lora-scale S]] [--dump DIR] [--json] --out FILE.png
+//   [--threads N] [--lora FILE [--lora-scale S]] [--dump DIR] [--json] [--preview FILE.png [--preview-decoder FILE.onnx]] --out FILE.png
 // A public contract: other tools script it. Bad input exits non-zero with one line on stderr.
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveModelSource } from '../src/checkpoint/model-source.ts';
 import { loadModelFolder } from '../src/model/model-folder.ts';
-import { StableDiffusionPipeline, VAE_SCALE } from '../src/pipeline/pipeline.ts';
+import { encodePng } from '../src/image/png.ts';
+import { PREVIEW_DECODER_DIR, StableDiffusionPipeline, VAE_SCALE } from '../src/pipeline/pipeline.ts';
 import { resolveRequest, type GenerateRequest } from '../src/pipeline/request.ts';
 import type { GenerationResult } from '../src/pipeline/pipeline.ts';
 import { describeLoraReport, LoraUnets } from '../src/lora/lora-pipeline.ts';
@@ -16,7 +17,7 @@ import { intOption, loraOption, numberOption, oneLine, providerOption, seedOptio
 const USAGE =
   'usage: npm run generate -- --model DIR|FILE.safetensors [--tokenizer DIR] [--config DIR] --prompt TEXT [--negative TEXT] [--seed N] [--steps 1..8] [--guidance G] ' +
   '[--batch N] [--shared-noise] [--width W --height H] [--provider auto|cpu|cuda|dml|coreml|webgpu] [--threads N] ' +
-  '[--lora FILE.safetensors [--lora-scale S]] [--dump DIR] [--json] --out FILE.png';
+  '[--lora FILE.safetensors [--lora-scale S]] [--dump DIR] [--json] [--preview FILE.png [--preview-decoder FILE.onnx]] --out FILE.png';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -38,6 +39,10 @@ const OPTIONS = {
   dump: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  /** Also write TAESD's quick preview (decoded before the VAE) to this file. */
+  preview: { type: 'string' },
+  /** TAESD's decoder graph; default <model>/taesd_decoder/model.onnx. */
+  'preview-decoder': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,6 +111,13 @@ async function main(argv: string[]): Promise<void> {
   const out = resolve(a.out);
   checkWritableDir(dirname(out), 'output');
   if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder`);
+  const previewOut = a.preview ? resolve(a.preview) : null;
+  if (previewOut) {
+    if (extname(previewOut).toLowerCase() !== '.png') throw new UsageError(`--preview must end in .png (got "${a.preview}")`);
+    checkWritableDir(dirname(previewOut), 'preview');
+  } else if (a['preview-decoder']) {
+    throw new UsageError('--preview-decoder needs --preview FILE.png');
+  }
   if (a.dump) {
     const dump = resolve(a.dump);
     if (existsSync(dump)) checkWritableDir(dump, '--dump');
@@ -139,9 +151,16 @@ async function main(argv: string[]): Promise<void> {
   }
   request.seed = resolved.seed;
 
+  const previewDecoder = previewOut ? resolve(a['preview-decoder'] ?? join(modelDir, PREVIEW_DECODER_DIR, 'model.onnx')) : null;
+  if (previewDecoder && !existsSync(previewDecoder)) {
+    throw new UsageError(
+      `--preview needs TAESD's decoder graph and ${previewDecoder} does not exist: give --preview-decoder FILE.onnx (npm run models -- pull taesd builds <models>/taesd/taesd_decoder/model.onnx)`,
+    );
+  }
+
   const loadStart = performance.now();
   const sessionOptions = { provider, ...(threads ? { intraOpThreads: threads } : {}) };
-  const pipeline = await StableDiffusionPipeline.fromFolder(folder, sessionOptions);
+  const pipeline = await StableDiffusionPipeline.fromFolder(folder, { ...sessionOptions, ...(previewDecoder ? { replace: { previewDecoder } } : {}) });
   // A one-shot run keeps nothing for later: budget 0 releases the base UNet once the patched one is open.
   const loras = new LoraUnets(sessionOptions, 0);
   let loraReport;
@@ -158,8 +177,22 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let result: GenerationResult;
+  const previewPaths: string[] = [];
   try {
-    result = await pipeline.generate({ ...request, signal: controller.signal });
+    result = await pipeline.generate({
+      ...request,
+      signal: controller.signal,
+      ...(previewOut
+        ? {
+            decode: 'preview-then-full' as const,
+            // Written as soon as it exists: a script watching the file sees it before the VAE has run.
+            onPreview: (preview) => {
+              previewPaths.push(...outputPaths(previewOut, preview.rgb.length));
+              preview.rgb.forEach((rgb, i) => writeAtomically(previewPaths[i]!, encodePng({ rgb, width: preview.width, height: preview.height })));
+            },
+          }
+        : {}),
+    });
   } finally {
     await pipeline.release();
     await loras.release();
@@ -176,6 +209,7 @@ async function main(argv: string[]): Promise<void> {
       JSON.stringify({
         seed: result.request.seed.toString(),
         images: result.images.map((image, i) => ({ file: paths[i], seed: image.seed.toString(), width: image.width, height: image.height })),
+        ...(previewOut ? { previews: previewPaths } : {}),
         provider: p,
         tokens: { count: result.tokens.cond.length, dropped: result.tokens.dropped, negativeDropped: result.tokens.negativeDropped },
         timings: { loadMs, ...t, overhead: t.totalMs / t.ortMs },
@@ -194,6 +228,7 @@ async function main(argv: string[]): Promise<void> {
     `timings load ${ms(loadMs)} | text ${ms(t.textMs)} | noise ${ms(t.noiseMs)} | unet ${t.unetMs.map(ms).join(' + ')} | scheduler ${ms(t.schedulerMs)} | ` +
       `vae ${ms(t.vaeMs)} | png ${ms(t.pngMs)} | total ${ms(t.totalMs)} | inside onnxruntime ${ms(t.ortMs)} (overhead ${(t.totalMs / t.ortMs).toFixed(3)}x)`,
   );
+  for (const path of previewPaths) console.log(`wrote preview ${path} (${ms(t.firstPictureMs)} after the start, preview decoder ${ms(t.previewMs)})`);
   for (const path of paths) console.log(`wrote ${path}`);
   if (a.dump) console.log(`dumped tokens and latents to ${resolve(a.dump)}`);
 }

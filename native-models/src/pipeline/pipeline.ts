@@ -214,6 +214,13 @@ export class StableDiffusionPipeline {
     return previous;
   }
 
+  /** Swaps the preview decoder (e.g. the shared TAESD) and returns the previous one; the caller releases it. */
+  replacePreviewDecoder(previewDecoder: VaeDecoder | undefined): VaeDecoder | undefined {
+    const previous = this.parts.previewDecoder;
+    this.parts = { ...this.parts, previewDecoder };
+    return previous;
+  }
+
   replaceTextEncoder(textEncoder: TextEncoder): TextEncoder {
     const previous = this.parts.textEncoder;
     this.parts = { ...this.parts, textEncoder };
@@ -352,6 +359,7 @@ export class StableDiffusionPipeline {
       previewMs = performance.now() - previewStart;
       firstPictureMs = performance.now() - started;
       progress({ stage: 'preview', step: req.steps, totalSteps: req.steps, preview });
+      await input.onPreview?.(preview);
     }
 
     let vaeMs = 0;

@@ -55,6 +55,11 @@ export interface GenerateRequest {
   sharedNoise?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * The preview pictures, awaited before the full decoder starts: the full decoder's run() holds the
+   * thread, so a caller that must get the preview out of the process (IPC) does so here.
+   */
+  onPreview?: (preview: PreviewImages) => void | Promise<void>;
   onStep?: (trace: StepTrace) => void;
   /** Default 'full'; the preview modes need a preview decoder (taesd_decoder) in the pipeline. */
   decode?: DecodeMode;

@@ -1,5 +1,5 @@
 // Installed models, the catalog, and downloads in flight (download.updated events).
-import type { ApiClient, CatalogEntry, DownloadState, InstalledModel } from '../../../main/contract/api.ts';
+import type { ApiClient, CatalogEntry, DownloadState, InstalledModel, ModelKind } from '../../../main/contract/api.ts';
 
 export class ModelsStore {
   installed = $state<InstalledModel[]>([]);
@@ -11,6 +11,8 @@ export class ModelsStore {
 
   bases = $derived(this.installed.filter((m) => m.kind === 'base'));
   loras = $derived(this.installed.filter((m) => m.kind === 'lora'));
+  /** TAESD installed: the quick preview can run. */
+  hasPreviewDecoder = $derived(this.installed.some((m) => m.kind === 'preview-decoder'));
 
   readonly #api: ApiClient;
   readonly #stop: () => void;
@@ -80,6 +82,12 @@ export class ModelsStore {
   dispose(): void {
     this.#stop();
   }
+}
+
+const KIND_LABELS: Record<ModelKind, string> = { base: 'Base model', lora: 'LoRA', 'preview-decoder': 'Preview decoder' };
+
+export function kindLabel(kind: ModelKind): string {
+  return KIND_LABELS[kind];
 }
 
 export function formatBytes(bytes: number | null): string {

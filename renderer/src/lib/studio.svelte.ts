@@ -5,6 +5,7 @@ import { GalleryStore, type GalleryOptions } from './gallery.svelte.ts';
 import { GenerateForm } from './generate-form.svelte.ts';
 import { persistForm, restoreForm } from './form-persistence.svelte.ts';
 import { JobsStore } from './jobs.svelte.ts';
+import { PreviewStore } from './preview.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
 import { classifyDrop, fileToBase64 } from './png-drop.ts';
 import { Toasts } from './toasts.svelte.ts';
@@ -37,6 +38,8 @@ export class Studio {
   readonly gallery: GalleryStore;
   readonly models: ModelsStore;
   readonly toasts: Toasts;
+  /** The quick preview shown until its full image arrives (Settings.preview). */
+  readonly preview: PreviewStore;
   /** The LoRA default is chosen once; after that "None" stays the user's choice. */
   #loraChosen = false;
 
@@ -52,12 +55,16 @@ export class Studio {
     this.gallery = new GalleryStore(api, options.gallery);
     this.models = new ModelsStore(api, () => this.#pickDefaultModels());
     this.toasts = new Toasts(options.setTimer);
+    this.preview = new PreviewStore(api);
     if (options.storage) {
       this.#loraChosen = restoreForm(this.form, options.storage);
       persistForm(this.form, options.storage);
     }
     // The newest image becomes the big one: what the user just asked for appears by itself.
-    api.on('history.added', (item) => (this.current = item));
+    api.on('history.added', (item) => {
+      this.current = item;
+      this.preview.imageSaved(item);
+    });
     api.on('inference.status', (status) => {
       if (this.info) this.info.inference = status;
     });
@@ -165,6 +172,11 @@ export class Studio {
     } catch (error) {
       this.toasts.error(errorMessage(error));
     }
+  }
+
+  /** Preview asked for but no TAESD installed: Settings says so and points to the Models view. */
+  get previewUnavailable(): boolean {
+    return this.settings?.preview === 'preview-then-full' && this.models.loaded && !this.models.hasPreviewDecoder;
   }
 
   async saveSettings(patch: Partial<Settings>): Promise<void> {

@@ -1,0 +1,15 @@
+// A worker's preview PNG as the contract's job.preview event: a data URL, so both transports (SSE
+// and Electron IPC) carry it as they carry every event, and nothing is written to the data folder.
+import type { JobPreview } from '../contract/api.ts';
+import type { WorkerPreview } from '../inference/protocol.ts';
+
+export function toPreviewEvent(jobId: string, preview: WorkerPreview): JobPreview {
+  return {
+    jobId,
+    batchIndex: preview.batchIndex,
+    width: preview.width,
+    height: preview.height,
+    image: `data:image/png;base64,${Buffer.from(preview.png.buffer, preview.png.byteOffset, preview.png.byteLength).toString('base64')}`,
+    afterMs: preview.afterMs,
+  };
+}

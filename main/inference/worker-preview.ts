@@ -1,0 +1,62 @@
+// The inference process's side of the quick preview: which TAESD graph the loaded pipeline decodes
+// previews with, and the preview's PNG. The main side names the graph per job (a base's own
+// taesd_decoder/ or the shared one in the models folder); it is opened once and kept until another
+// is named or the base model is released.
+import { existsSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import {
+  OnnxVaeDecoder,
+  PREVIEW_DECODER_DIR,
+  encodePng,
+  openSession,
+  type ProviderChoice,
+  type StableDiffusionPipeline,
+  type VaeDecoder,
+} from '../../native-models/src/index.ts';
+import { ORT_DEFAULT_TUNING } from '../../native-models/src/pipeline/pipeline.ts';
+
+export class PreviewDecoderSlot {
+  /** Graph the pipeline's preview decoder was opened from; null when it has none. */
+  private path: string | null;
+
+  constructor(
+    private readonly pipeline: StableDiffusionPipeline,
+    baseDir: string,
+    private readonly provider: ProviderChoice,
+  ) {
+    const own = join(baseDir, PREVIEW_DECODER_DIR, 'model.onnx');
+    this.path = existsSync(own) ? resolve(own) : null;
+  }
+
+  /** Makes `path` the pipeline's preview decoder; false (full decode only) when it cannot be opened. */
+  async use(path: string): Promise<boolean> {
+    if (resolve(path) === this.path) return true;
+    let decoder: VaeDecoder;
+    try {
+      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.provider, tuning: ORT_DEFAULT_TUNING, label: path }));
+    } catch (error) {
+      // A broken preview decoder must not cost the user the image: log it, decode in full.
+      console.error(`preview decoder ${path} could not be opened, showing the full image only: ${(error as Error).message}`);
+      return false;
+    }
+    // The pipeline releases the decoder it holds when it is released; the one swapped out is ours to release.
+    await this.pipeline.replacePreviewDecoder(decoder)?.release();
+    this.path = resolve(path);
+    return true;
+  }
+
+  /** Closes the preview decoder when its graph lies inside `dir` (the model library is about to delete it). */
+  async releaseIfUnder(dir: string): Promise<void> {
+    if (!this.path || !this.path.startsWith(resolve(dir) + sep)) return;
+    await this.pipeline.replacePreviewDecoder(undefined)?.release();
+    this.path = null;
+  }
+}
+
+/**
+ * The preview as PNG with fast-png's default deflate. Measured at 512² (2-core CPU): a smooth picture
+ * 16 ms / 45 KB, noise 45 ms / 787 KB; deflate level 1 was no faster (22 ms / 74 KB smooth) and larger.
+ */
+export function encodePreview(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  return encodePng({ rgb, width, height });
+}
