@@ -58,7 +58,7 @@ export class ModelResolver {
     private readonly library: ModelLibrary,
   ) {}
 
-  async resolve(request: GenerationRequest): Promise<ResolvedJobModels> {
+  async resolve(request: Pick<GenerationRequest, 'baseModelId' | 'lora'>): Promise<ResolvedJobModels> {
     const base = await this.find(checkId(request.baseModelId, 'base model'), 'base');
     if (!base || !isPipelineFolder(base.path)) {
       throw new ApiFailure(

@@ -12,7 +12,7 @@ import {
   type StageTimings,
 } from '../../native-models/src/index.ts';
 import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
-import type { ToWorker, WorkerImage } from './protocol.ts';
+import type { ResolvedModels, ToWorker, WorkerImage } from './protocol.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
 
@@ -68,6 +68,13 @@ async function releaseLoaded(): Promise<void> {
 function flatTimings(t: StageTimings, loadMs: number): Record<string, number> & { total: number } {
   const unet = t.unetMs.reduce((a, b) => a + b, 0);
   return { load: loadMs, text: t.textMs, unet, scheduler: t.schedulerMs, vae: t.vaeMs, ort: t.ortMs, total: t.totalMs + loadMs };
+}
+
+/** Opens the base model's sessions and applies the LoRA now, so the next generate starts at once. */
+export async function prepareModel(models: ResolvedModels, loraScale: number | null, provider: string): Promise<void> {
+  const { model } = await load(models.baseDir, provider);
+  const lora = models.loraPath && loraScale !== null ? { path: models.loraPath, scale: loraScale } : undefined;
+  await model.loras.apply(model.pipeline, model.folder, lora);
 }
 
 export async function generate(

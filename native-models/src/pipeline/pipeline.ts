@@ -59,16 +59,20 @@ export const SD15_VAE_SCALING_FACTOR = 0.18215;
 
 /**
  * Session memory settings for the text encoder and the UNet unless told otherwise: no CPU arena and
- * no memory pattern. The decoders keep onnxruntime's defaults: without the arena the VAE decoder's
- * large 512² buffers are allocated afresh each run and it measured 10-40 % slower. Measured on SD 1.5
- * 512², 2-core CPU, 3.84 GiB of weights: process peak 6.6 GiB (1.7x) with these defaults or with
- * onnxruntime's everywhere; 4.9 GiB (1.28x) with `tuning: LEAN_TUNING` for every session (low memory).
+ * no memory pattern. Measured on SD 1.5 512², 2-core CPU, 3.84 GiB of weights: process peak 6.6 GiB
+ * (1.7x) with onnxruntime's defaults everywhere; 4.9 GiB (1.28x) with LEAN_TUNING for every session.
  */
 export const LEAN_TUNING: SessionTuning = { cpuMemArena: false, memPattern: false };
+/**
+ * The decoders keep the arena (without it the VAE's large 512² buffers are allocated afresh each run:
+ * 10-40 % slower) but not the memory pattern, whose one planned block per run took the VAE decoder's
+ * own peak from 2.0 to 3.0 GiB (Winograd form, 512²) for no measured gain.
+ */
+export const DECODER_TUNING: SessionTuning = { cpuMemArena: true, memPattern: false };
 export const ORT_DEFAULT_TUNING: SessionTuning = { cpuMemArena: true, memPattern: true, prepacking: true };
 
 export interface PipelineOptions extends SessionOptions {
-  /** For every session; default LEAN_TUNING for the text encoder and UNet, onnxruntime's defaults for the decoders. */
+  /** For every session; default LEAN_TUNING for the text encoder and UNet, DECODER_TUNING for the decoders. */
   tuning?: SessionTuning;
   /** Default 'auto' (split on CPU, batched on GPU providers). */
   cfgBatching?: CfgBatching;
@@ -183,7 +187,7 @@ export class StableDiffusionPipeline {
   static async fromSources(sources: PipelineSources, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
     const { cfgBatching = 'auto', vaeConvolutions = 'auto', tuning, ...sessionOptions } = options;
     const networkTuning = tuning ?? LEAN_TUNING;
-    const decoderTuning = tuning ?? ORT_DEFAULT_TUNING;
+    const decoderTuning = tuning ?? DECODER_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
     const open = async (source: ModelSource, label: string, tuning: SessionTuning = networkTuning) => {
