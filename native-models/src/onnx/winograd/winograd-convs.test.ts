@@ -109,6 +109,25 @@ test('the VAE source: rewritten when a conv has 512 input channels, the original
   assert.deepEqual(await vaeSource(wide, 'direct'), { source: wide, form: 'direct' });
 });
 
+test('a size limit leaves the convs after a x2 Resize direct: their transformed input is 4x larger', async () => {
+  const g = new GraphBuilder('resized');
+  const x = g.input('x', 'float32', [1, 16, 'h', 'w']);
+  const conv = (name: string, input: string) =>
+    g.scope(name, () => g.op('Conv', [input, g.initializer(`${name}.weight`, 'float32', [16, 16, 3, 3], bytesOf(seeded(16 * 16 * 9, 4, 0.2)))], PAD1));
+  const small = conv('small', x);
+  const up = g.op('Resize', [small, '', g.constFloat([1, 1, 2, 2])], { mode: 'nearest' });
+  g.output(conv('large', up), 'y', 'float32', [1, 16, 'h2', 'w2']);
+  writeOnnxModel(g.build(), dir, 'resized.onnx');
+  const path = join(dir, 'resized.onnx');
+  // Transformed input at the 64x64 reference: 36 x 16 channels x 16² tiles x 4 bytes = 576 KiB, 4x after the Resize.
+  const limited = await winogradModelFromFile(path, { minInputChannels: 16, maxTransformBytes: 1 << 20 });
+  assert.deepEqual(limited.rewritten, ['/small/Conv']);
+  assert.deepEqual((await winogradModelFromFile(path, { minInputChannels: 16 })).rewritten, ['/small/Conv', '/large/Conv']);
+  const dims = [1, 16, 8, 12];
+  const input = seeded(16 * 8 * 12, 9, 3);
+  assert.ok(maxAbsDiff((await run(limited.bytes, input, dims)).data, (await run(path, input, dims)).data) < 1e-4);
+});
+
 test('a model that is not ONNX is refused with a message', () => {
   assert.throws(() => winogradModel(new Uint8Array([1, 2, 3]), undefined), /ONNX|graph|invalid|wire/i);
 });

@@ -1,9 +1,10 @@
 // Rewrites a model's eligible 3x3 convolutions into Winograd F(4x4, 3x3) form (./winograd-f43.ts),
 // in memory, for the CPU: onnxruntime's CPU convolutions run direct/im2col kernels near the
 // machine's peak, so only fewer multiplications make them faster. Measured on a 2-core AVX-512 CPU
-// (single convs, onnxruntime 1.30): 512 channels at 64² 0.48x the time, at 128² 0.53-0.56x, at 256²
-// 0.53x, 512->256 at 256² 0.63x; but 256 channels at 256² 1.2-1.5x and 128 at 512² 1.1-1.2x (the
-// transforms move more memory than the multiplications save), hence the input-channel threshold.
+// (single convs, onnxruntime 1.30, min of 4 alternating runs): 512 channels at 64² 0.48x the time,
+// at 128² 0.53x, at 256² 0.53x, 512->256 at 256² 0.62x, 256 at 256² 0.74x, 256 at 512² 0.77x,
+// 256->128 at 512² 0.89x, but 128 at 512² 1.1x (the transforms move more memory than the
+// multiplications save), hence the input-channel threshold.
 // Results differ from the direct form by float rounding only (~1e-5 relative on SD's VAE scales).
 //
 // Each rewritten Conv(X, W, B) with X [N, C, H, W] becomes
@@ -28,7 +29,17 @@ export interface WinogradOptions {
    * constant); 'precomputed' stores U (36/9 = 4x the conv's weight bytes) and skips that work.
    */
   weights?: 'at-run' | 'precomputed';
+  /**
+   * Leave a conv direct when its transformed input (36 values per 4x4 output tile and input channel)
+   * would exceed this many bytes for a 64x64 input (a 512² SD image's latents): the Winograd form
+   * holds that tensor and the product of the same size at once, so large maps cost peak memory.
+   * Spatial sizes are followed from the first input through Resize scales. Default: no limit.
+   */
+  maxTransformBytes?: number;
 }
+
+/** Input side the memory limit is evaluated at: SD 1.5's 64x64 latents of a 512² image. */
+const REFERENCE_SIDE = 64;
 
 export interface WinogradModel {
   /** The rewritten model, every weight inline (the caller opens a session from these bytes). */
@@ -61,6 +72,7 @@ interface Tensor {
   dims: Int[];
   dataType: number;
   rawData?: Uint8Array;
+  floatData?: number[];
   externalData?: Array<{ key: string; value: string }>;
   dataLocation?: number;
 }
@@ -127,12 +139,14 @@ export function winogradModel(bytes: Uint8Array, baseDir: string | undefined, op
     );
     return one;
   };
+  const scale = spatialScales(graph, byName);
   const rewritten: string[] = [];
   const dropped = new Set<string>();
   const nodes: Node[] = [];
   for (const node of graph.node) {
     const shape = eligibleShape(node, byName, minChannels);
-    if (!shape) {
+    const side = REFERENCE_SIDE * (scale.get(node.input[0]!) ?? Infinity);
+    if (!shape || 36 * shape.c * Math.ceil(side / TILE_OUT) ** 2 * 4 > (options.maxTransformBytes ?? Infinity)) {
       nodes.push(node);
       continue;
     }
@@ -196,6 +210,41 @@ export function winogradModel(bytes: Uint8Array, baseDir: string | undefined, op
     throw new Error(`Winograd rewrite: the rewritten model holds ${size} bytes of weights, over protobuf's 2 GB limit; use the direct convolutions for this model`);
   }
   return { bytes: ModelProto.encode(model as never).finish(), rewritten };
+}
+
+/**
+ * How much larger than the first input each value's spatial side is, following Resize scales and
+ * strided convs in node order (SD's VAE decoder: 1, 2, 4, 8). Unknown (a Resize by sizes, a
+ * scale read from elsewhere) is Infinity, so a size limit leaves such convs direct.
+ */
+function spatialScales(graph: Graph & { input?: Array<{ name: string }> }, initializers: Map<string, Tensor>): Map<string, number> {
+  const scale = new Map<string, number>();
+  const input = graph.input?.find((i) => !initializers.has(i.name));
+  if (input) scale.set(input.name, 1);
+  const constants = new Map<string, Float32Array>();
+  const floatsOf = (t: { rawData?: Uint8Array; floatData?: number[]; dataType: number } | undefined): Float32Array | undefined => {
+    if (!t || t.dataType !== DataType.FLOAT) return undefined;
+    if (t.rawData && t.rawData.length > 0) return new Float32Array(Uint8Array.from(t.rawData).buffer);
+    return t.floatData && t.floatData.length > 0 ? Float32Array.from(t.floatData) : undefined;
+  };
+  for (const node of graph.node) {
+    if (node.opType === 'Constant') {
+      const value = floatsOf((node.attribute.find((a) => a.name === 'value') as { t?: Tensor & { floatData?: number[] } } | undefined)?.t);
+      if (value) constants.set(node.output[0]!, value);
+    }
+    const known = node.input.filter((i) => scale.has(i)).map((i) => scale.get(i)!);
+    if (known.length === 0) continue;
+    let s = Math.max(...known);
+    if (node.opType === 'Resize') {
+      const scales = constants.get(node.input[2] ?? '') ?? floatsOf(initializers.get(node.input[2] ?? ''));
+      s = scales && scales.length === 4 ? s * scales[2]! : Infinity;
+    } else if (node.opType === 'Conv') {
+      const strides = node.attribute.find((a) => a.name === 'strides')?.ints?.map(num);
+      if (strides && strides[0]! > 1) s /= strides[0]!;
+    }
+    for (const o of node.output) scale.set(o, s);
+  }
+  return scale;
 }
 
 /** [K*C, 3, 3] -> [9, K*C]: tap-major, so the weight transform is one plain GEMM with no transpose. */
