@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Job } from '../contract/api.ts';
 import type { AnyEvent } from './events.ts';
 import { dispatch } from './dispatch.ts';
-import { startTestStudio, TINY_LORA_ID, tinyRequest, type TestStudio } from '../test/studio-fixture.ts';
+import { startTestStudio, TINY_LORA_ID, TINY_MODEL_ID, tinyRequest, type TestStudio } from '../test/studio-fixture.ts';
 
 async function call(t: TestStudio, name: string, input: unknown): Promise<any> {
   const result = await dispatch(t.studio.handlers, name, input);
@@ -129,5 +129,15 @@ describe('generation through the queue and the inference process', () => {
     assert.notEqual(t.studio.supervisor.pid, firstPid);
     assert.deepEqual(statuses.filter((s) => s !== 'busy').slice(0, 3), ['crashed', 'restarting', 'ready'], statuses.join(','));
     assert.equal((await call(t, 'history.list', {})).total, before + 1);
+  });
+
+  test('generate.prepare loads the named model and LoRA so the next job reports no load; an unknown model is named', async () => {
+    await call(t, 'generate.prepare', { baseModelId: TINY_MODEL_ID, lora: { id: TINY_LORA_ID, scale: 0.7 } });
+    const { jobIds } = await call(t, 'generate.enqueue', { request: tinyRequest({ lora: { id: TINY_LORA_ID, scale: 0.7 } }) });
+    const [job] = await waitAll(t, jobIds);
+    const item = t.studio.history.get(job!.imageIds[0]!)!;
+    assert.equal(item.timingsMs.load, 0);
+    const missing = await dispatch(t.studio.handlers, 'generate.prepare', { baseModelId: 'nope', lora: null });
+    assert.ok(!missing.ok && /base model "nope" is not in the models folder/.test(missing.error.message));
   });
 });

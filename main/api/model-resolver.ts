@@ -68,7 +68,7 @@ export class ModelResolver {
   ) {}
 
   /** `preview`: find a preview decoder (the base's own taesd_decoder/, else the shared TAESD) for a quick preview. */
-  async resolve(request: GenerationRequest, options: { preview?: boolean } = {}): Promise<ResolvedJobModels> {
+  async resolve(request: Pick<GenerationRequest, 'baseModelId' | 'lora'>, options: { preview?: boolean } = {}): Promise<ResolvedJobModels> {
     const base = await this.find(checkId(request.baseModelId, 'base model'), 'base');
     if (!base || !(await isPipelineFolder(base.path))) {
       throw new ApiFailure(

@@ -7,6 +7,7 @@ import type { GenerationRequest } from '../contract/generation.ts';
 import { openHistory, type HistoryStore } from '../history/index.ts';
 import { defaultWorkerEntry, type ProcessHost } from '../inference/process-host.ts';
 import { InferenceSupervisor } from '../inference/supervisor.ts';
+import { prepareHandler } from './prepare-handler.ts';
 import { enqueueAndWait, type EnqueueAndWaitOptions, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
 import { createGenerationRunner } from '../jobs/generation-runner.ts';
 import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
@@ -94,6 +95,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   const handlers: Handlers = {
     ...appHandlers({ version, dataDir, modelsDir }, supervisor, settings),
     ...jobHandlers(queue),
+    ...prepareHandler(resolver, supervisor, () => ({ provider: settings.get().provider, preview: settings.get().preview === 'preview-then-full' })),
     ...historyHandlers(history, events),
     ...exportHandlers(history, events, exports),
     ...modelHandlers(library, supervisor, events),

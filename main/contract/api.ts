@@ -184,6 +184,11 @@ export const commands = {
     }),
     z.object({ jobIds: z.array(Id) }),
   ),
+  /** Loads a base model (and LoRA) in the inference process ahead of the first generate. */
+  'generate.prepare': command(
+    z.object({ baseModelId: Id, lora: z.object({ id: Id, scale: z.number() }).nullable() }),
+    Ok,
+  ),
   'jobs.list': command(Empty, z.array(Job)),
   'jobs.cancel': command(z.object({ jobId: Id }), Ok),
   'jobs.cancelAll': command(Empty, Ok),

@@ -30,6 +30,12 @@ export const ToWorker = z.discriminatedUnion('type', [
     provider: z.string(),
   }),
   z.object({ type: z.literal('cancel'), id: Id }),
+  /**
+   * Loads a base model (and LoRA) ahead of the first generate, while the UI is usable: the sessions
+   * of a full SD 1.5 take seconds to open. Queued like a generate; a failure is only logged (the
+   * generate that needs the model reports it).
+   */
+  z.object({ type: z.literal('prepare'), models: ResolvedModels, loraScale: z.number().nullable(), provider: z.string() }),
   /** Drops cached sessions of a model folder (before the model library deletes it). */
   z.object({ type: z.literal('release'), baseDir: z.string().min(1) }),
 ]);

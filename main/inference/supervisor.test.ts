@@ -123,3 +123,18 @@ test('a release waiting on a process that dies settles instead of hanging', asyn
     await supervisor.stop();
   }
 });
+
+test('prepare opens the model before the first generate, which then reports no load time', async () => {
+  const supervisor = new InferenceSupervisor({ host: new NodeProcessHost(), entry: defaultWorkerEntry() });
+  try {
+    const models = { baseDir: TINY_SD15(), loraPath: null };
+    const cold = await supervisor.generate(tinyRequest(), models, 'cpu');
+    assert.ok(cold.timingsMs.load! > 0, 'the first generate of a fresh process loads the model');
+    await supervisor.release(TINY_SD15());
+    await supervisor.prepare(models, null, 'cpu');
+    const warm = await supervisor.generate(tinyRequest(), models, 'cpu');
+    assert.equal(warm.timingsMs.load, 0);
+  } finally {
+    await supervisor.stop();
+  }
+});

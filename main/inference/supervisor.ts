@@ -133,6 +133,15 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
+  /**
+   * Asks the worker to load a model (and LoRA) before it is needed; returns once the message is
+   * sent. Generations sent later queue behind it in the worker and find the sessions open.
+   */
+  async prepare(models: ResolvedModels, loraScale: number | null, provider: string): Promise<void> {
+    await this.start();
+    this.post({ type: 'prepare', models, loraScale, provider });
+  }
+
   /** Asks the worker to drop sessions of a model folder; resolves when it has (or when it has gone). */
   async release(baseDir: string): Promise<void> {
     if (!this.worker || this.current.state === 'crashed') return;

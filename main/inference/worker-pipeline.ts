@@ -14,7 +14,7 @@ import {
 } from '../../native-models/src/index.ts';
 import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
 import { encodeForHistory } from '../history/encode-image.ts';
-import type { ToWorker, WorkerImage, WorkerPreview } from './protocol.ts';
+import type { ResolvedModels, ToWorker, WorkerImage, WorkerPreview } from './protocol.ts';
 import { PreviewDecoderSlot, encodePreview } from './worker-preview.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
@@ -75,6 +75,14 @@ async function releaseLoaded(): Promise<void> {
 function flatTimings(t: StageTimings, loadMs: number): Record<string, number> & { total: number } {
   const unet = t.unetMs.reduce((a, b) => a + b, 0);
   return { load: loadMs, text: t.textMs, unet, scheduler: t.schedulerMs, vae: t.vaeMs, ort: t.ortMs, total: t.totalMs + loadMs };
+}
+
+/** Opens the base model's sessions and applies the LoRA now, so the next generate starts at once. */
+export async function prepareModel(models: ResolvedModels, loraScale: number | null, provider: string): Promise<void> {
+  const { model } = await load(models.baseDir, provider);
+  const lora = models.loraPath && loraScale !== null ? { path: models.loraPath, scale: loraScale } : undefined;
+  await model.loras.apply(model.pipeline, model.folder, lora);
+  if (models.previewDecoderPath) await model.preview.use(models.previewDecoderPath);
 }
 
 export async function generate(

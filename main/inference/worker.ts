@@ -4,7 +4,7 @@
 // One generation at a time; cancel aborts its AbortSignal, which the pipeline checks between
 // UNet steps.
 import { ToWorker, type FromWorker } from './protocol.ts';
-import { availableProviders, generate, releaseModel } from './worker-pipeline.ts';
+import { availableProviders, generate, prepareModel, releaseModel } from './worker-pipeline.ts';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
@@ -52,6 +52,14 @@ onMessage((raw) => {
   const message = parsed.data;
   if (message.type === 'cancel') {
     running.get(message.id)?.abort();
+    return;
+  }
+  if (message.type === 'prepare') {
+    chain = chain.then(() =>
+      prepareModel(message.models, message.loraScale, message.provider).catch((error: unknown) =>
+        console.error(`preparing ${message.models.baseDir} failed: ${(error as Error).message}`),
+      ),
+    );
     return;
   }
   if (message.type === 'release') {

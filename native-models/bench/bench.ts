@@ -1,6 +1,7 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
+//   [--vae-convolutions auto|direct|winograd]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -45,6 +46,7 @@ const OPTIONS = {
   prompt: { type: 'string' },
   json: { type: 'boolean' },
   'compare-plain': { type: 'boolean' },
+  'vae-convolutions': { type: 'string' },
   attention: { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
@@ -114,14 +116,23 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   const hasPreview = existsSync(join(fastDir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
       dir: fastDir,
-      options: { ...base, cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto', ...(fastTuning ? { tuning: fastTuning } : {}) },
+      options: {
+        ...base,
+        cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto',
+        vaeConvolutions: vaeConvolutionsOf(args) ?? 'auto',
+        ...(fastTuning ? { tuning: fastTuning } : {}),
+      },
       decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
     },
   ];
+}
+
+function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
+  return choice('vae-convolutions', args['vae-convolutions'], ['auto', 'direct', 'winograd'] as const);
 }
 
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -165,6 +176,7 @@ async function main(argv: string[]): Promise<void> {
     provider: providerChoice,
     ...(threads ? { intraOpThreads: threads } : {}),
     ...(cfgBatching ? { cfgBatching } : {}),
+    ...(vaeConvolutionsOf(args) ? { vaeConvolutions: vaeConvolutionsOf(args)! } : {}),
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);
@@ -187,7 +199,7 @@ async function main(argv: string[]): Promise<void> {
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
-    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'} | sessions loaded in ${loadMs.toFixed(0)} ms`);
     if (lora) {
       loraBench = await benchLora(pipeline, modelDir, lora, sessions);
       console.log(formatLoraFigures(loraBench.figures));

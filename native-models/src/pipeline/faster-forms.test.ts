@@ -11,6 +11,7 @@ import { maxAbsDiff } from '../../test/reference-cases.ts';
 import { buildTaesdDecoder, randomTaesdWeights, TAESD_PREFIX, taesdWeightShapes, type TaesdConfig } from '../graph/taesd-decoder.ts';
 import { writeOnnxModel } from '../graph/write-onnx.ts';
 import { ort } from '../onnx/ort.ts';
+import { winogradModelFromFile } from '../onnx/winograd/winograd-convs.ts';
 import { LEAN_TUNING, ORT_DEFAULT_TUNING, StableDiffusionPipeline } from './pipeline.ts';
 import type { GenerateRequest } from './request.ts';
 
@@ -94,6 +95,22 @@ test('preview-then-full: the preview comes first, the full image is the plain on
     assert.deepEqual(only.images.map((i) => i.rgb), result.preview.rgb);
   });
   await assert.rejects(plain.generate({ ...GUIDED, decode: 'preview' }), /needs a preview decoder.*taesd_decoder\/model\.onnx/);
+});
+
+test('the VAE decoder in Winograd form gives the plain image (every pixel within 1 of 255)', async () => {
+  const reference = await plain.generate(GUIDED);
+  // The tiny decoder has < 512 channels, so the rewrite is asked for every conv here.
+  const { bytes, rewritten } = await winogradModelFromFile(join(TINY_SD15(), 'vae_decoder', 'model.onnx'), { minInputChannels: 1 });
+  assert.ok(rewritten.length > 0);
+  await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', replace: { vaeDecoder: bytes } }, async (p) => {
+    const fast = await p.generate(GUIDED);
+    for (const [i, image] of fast.images.entries()) {
+      const ref = reference.images[i]!.rgb;
+      assert.ok(maxAbsDiff(image.rgb, ref) <= 1, `image ${i} differs by ${maxAbsDiff(image.rgb, ref)}`);
+    }
+  });
+  // 'auto' on CPU asks for Winograd; the tiny decoder has nothing with 512 channels, so it stays direct.
+  await withPipeline({ provider: 'cpu' }, async (p) => assert.equal(p.components.vaeConvolutions, 'direct'));
 });
 
 // TAESD's decoder evaluated directly (NCHW float64 loops), for a small width so it runs in milliseconds.

@@ -11,6 +11,7 @@ import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession, type ModelSession, type ModelSource, type SessionOptions, type SessionTuning } from '../onnx/session.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
+import { vaeSource, type VaeConvolutions } from '../onnx/winograd/vae-convolutions.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
 import { parseSchedulerConfig, SD15_SCHEDULER_CONFIG } from '../scheduler/scheduler-config.ts';
@@ -46,6 +47,8 @@ export interface PipelineParts {
   previewDecoder?: VaeDecoder;
   /** Default 'batched' (diffusers' layout). */
   cfgBatching?: Exclude<CfgBatching, 'auto'>;
+  /** How the VAE decoder's session computes its big convolutions (reported by the benchmark). */
+  vaeConvolutions?: VaeConvolutions;
   /** SD 1.5: 0.18215. */
   vaeScalingFactor: number;
   /** Pixel sizes must be multiples of this (SD 1.5: 64, from 3 UNet downsamplings and the VAE's 8). */
@@ -56,19 +59,30 @@ export const SD15_VAE_SCALING_FACTOR = 0.18215;
 
 /**
  * Session memory settings for the text encoder and the UNet unless told otherwise: no CPU arena and
- * no memory pattern. The decoders keep onnxruntime's defaults: without the arena the VAE decoder's
- * large 512² buffers are allocated afresh each run and it measured 10-40 % slower. Measured on SD 1.5
- * 512², 2-core CPU, 3.84 GiB of weights: process peak 6.6 GiB (1.7x) with these defaults or with
- * onnxruntime's everywhere; 4.9 GiB (1.28x) with `tuning: LEAN_TUNING` for every session (low memory).
+ * no memory pattern. Measured on SD 1.5 512², 2-core CPU, 3.84 GiB of weights: process peak 6.6 GiB
+ * (1.7x) with onnxruntime's defaults everywhere; 4.9 GiB (1.28x) with LEAN_TUNING for every session.
  */
 export const LEAN_TUNING: SessionTuning = { cpuMemArena: false, memPattern: false };
+/**
+ * The decoders keep the arena (without it the VAE's large 512² buffers are allocated afresh each run:
+ * 10-40 % slower) but not the memory pattern, whose one planned block per run took the VAE decoder's
+ * own peak from 2.0 to 3.0 GiB (Winograd form, 512²) for no measured gain.
+ */
+export const DECODER_TUNING: SessionTuning = { cpuMemArena: true, memPattern: false };
 export const ORT_DEFAULT_TUNING: SessionTuning = { cpuMemArena: true, memPattern: true, prepacking: true };
 
 export interface PipelineOptions extends SessionOptions {
-  /** For every session; default LEAN_TUNING for the text encoder and UNet, onnxruntime's defaults for the decoders. */
+  /** For every session; default LEAN_TUNING for the text encoder and UNet, DECODER_TUNING for the decoders. */
   tuning?: SessionTuning;
   /** Default 'auto' (split on CPU, batched on GPU providers). */
   cfgBatching?: CfgBatching;
+  /**
+   * The VAE decoder's 3x3 convolutions with 512+ input channels: 'winograd' rewrites them into
+   * Winograd F(4x4, 3x3) form (onnx/winograd; ~0.8x the decoder's time on CPU, same image within
+   * float rounding), 'direct' keeps the model's. Default 'auto': Winograd when the UNet runs on CPU
+   * (GPU providers pick their own convolution algorithms).
+   */
+  vaeConvolutions?: 'auto' | VaeConvolutions;
 }
 
 export interface PipelineSources {
@@ -171,9 +185,9 @@ export class StableDiffusionPipeline {
 
   /** Builds a pipeline from graphs given as paths or bytes (e.g. converted in memory from a checkpoint). */
   static async fromSources(sources: PipelineSources, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
-    const { cfgBatching = 'auto', tuning, ...sessionOptions } = options;
+    const { cfgBatching = 'auto', vaeConvolutions = 'auto', tuning, ...sessionOptions } = options;
     const networkTuning = tuning ?? LEAN_TUNING;
-    const decoderTuning = tuning ?? ORT_DEFAULT_TUNING;
+    const decoderTuning = tuning ?? DECODER_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
     const open = async (source: ModelSource, label: string, tuning: SessionTuning = networkTuning) => {
@@ -184,7 +198,8 @@ export class StableDiffusionPipeline {
     try {
       const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
       const unet = new OnnxUNet(await open(sources.unet, 'unet (bytes)'));
-      const vaeDecoder = new OnnxVaeDecoder(await open(sources.vaeDecoder, 'vae_decoder (bytes)', decoderTuning));
+      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'winograd' : 'direct') : vaeConvolutions);
+      const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)'), decoderTuning));
       const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)', decoderTuning)) : undefined;
       return new StableDiffusionPipeline({
         tokenizer: sources.tokenizer,
@@ -194,6 +209,7 @@ export class StableDiffusionPipeline {
         vaeDecoder,
         ...(previewDecoder ? { previewDecoder } : {}),
         cfgBatching: cfgBatching === 'auto' ? (unet.provider.used === 'cpu' ? 'split' : 'batched') : cfgBatching,
+        vaeConvolutions: vae.form,
         vaeScalingFactor: sources.vaeScalingFactor ?? SD15_VAE_SCALING_FACTOR,
         sizeMultiple: VAE_SCALE * 2 ** ((sources.unetDownBlocks ?? 4) - 1),
       });

@@ -4,6 +4,7 @@ import { errorMessage } from '../api/errors.ts';
 import { GalleryStore, type GalleryOptions } from './gallery.svelte.ts';
 import { GenerateForm } from './generate-form.svelte.ts';
 import { persistForm, restoreForm } from './form-persistence.svelte.ts';
+import { warmModels, type WarmupTimers } from './model-warmup.svelte.ts';
 import { JobsStore } from './jobs.svelte.ts';
 import { PreviewStore } from './preview.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
@@ -19,6 +20,8 @@ export interface StudioOptions {
   storage?: Pick<Storage, 'getItem' | 'setItem'>;
   gallery?: GalleryOptions;
   setTimer?: (fn: () => void, ms: number) => unknown;
+  /** Timers of the model warm-up (generate.prepare after the form's models change); tests pass fakes. */
+  warmupTimers?: WarmupTimers;
 }
 
 export class Studio {
@@ -60,6 +63,7 @@ export class Studio {
       this.#loraChosen = restoreForm(this.form, options.storage);
       persistForm(this.form, options.storage);
     }
+    warmModels(this.form, api, undefined, options.warmupTimers);
     // The newest image becomes the big one: what the user just asked for appears by itself.
     api.on('history.added', (item) => {
       this.current = item;
