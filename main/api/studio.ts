@@ -8,6 +8,7 @@ import { openHistory, type HistoryStore } from '../history/index.ts';
 import { defaultWorkerEntry, type ProcessHost } from '../inference/process-host.ts';
 import { InferenceSupervisor } from '../inference/supervisor.ts';
 import { prepareHandler } from './prepare-handler.ts';
+import { LivePreview, liveHandler } from './live-preview.ts';
 import { enqueueAndWait, type EnqueueAndWaitOptions, type FinishedJobs } from '../jobs/enqueue-and-wait.ts';
 import { createGenerationRunner } from '../jobs/generation-runner.ts';
 import { JobQueue, type JobOrigin } from '../jobs/queue.ts';
@@ -89,12 +90,14 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     onPreview: (jobId, preview) => events.emit('job.preview', toPreviewEvent(jobId, preview)),
   });
   const queue = new JobQueue(runner);
+  const live = new LivePreview({ resolver, supervisor, queue, provider: () => settings.get().provider });
   queue.on('updated', (job) => events.emit('job.updated', job));
 
   const exports = new RunningExports();
   const handlers: Handlers = {
     ...appHandlers({ version, dataDir, modelsDir }, supervisor, settings),
     ...jobHandlers(queue),
+    ...liveHandler(live),
     ...prepareHandler(resolver, supervisor, () => ({ provider: settings.get().provider, preview: settings.get().preview === 'preview-then-full' })),
     ...historyHandlers(history, events),
     ...exportHandlers(history, events, exports),
@@ -118,6 +121,7 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     close: async () => {
       queue.pause();
       queue.cancelAll();
+      live.cancel();
       // A cancelled export removes its half-written zip; it must finish that before the history closes.
       await Promise.all([exports.cancelAll(), supervisor.stop()]);
       await queue.idle();

@@ -153,6 +153,17 @@ export const JobPreview = z.object({
 });
 export type JobPreview = z.infer<typeof JobPreview>;
 
+/** A live preview: the quick picture of the form's current settings, never saved. */
+export const LivePicture = z.object({
+  image: JobPreview.shape.image,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  seed: z.number().int().nonnegative(),
+  /** Milliseconds from the request to the picture (model loading included). */
+  ms: z.number().nonnegative(),
+});
+export type LivePicture = z.infer<typeof LivePicture>;
+
 // ---- commands ---------------------------------------------------------------------------------
 
 const command = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
@@ -189,6 +200,12 @@ export const commands = {
     z.object({ baseModelId: Id, lora: z.object({ id: Id, scale: z.number() }).nullable() }),
     Ok,
   ),
+  /**
+   * Live mode: the quick picture (TAESD when installed) of the form's settings while the user types,
+   * not saved and not queued. A newer call replaces a running one (it fails with conflict); while
+   * the queue is generating it fails with unavailable.
+   */
+  'generate.live': command(z.object({ request: GenerationRequest }), LivePicture),
   'jobs.list': command(Empty, z.array(Job)),
   'jobs.cancel': command(z.object({ jobId: Id }), Ok),
   'jobs.cancelAll': command(Empty, Ok),

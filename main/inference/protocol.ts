@@ -28,6 +28,8 @@ export const ToWorker = z.discriminatedUnion('type', [
     models: ResolvedModels,
     /** Execution provider preference from the settings ('auto' lets the worker pick). */
     provider: z.string(),
+    /** Live preview: decode with the preview decoder only (the full decoder without one), send it as a preview, no images. */
+    previewOnly: z.boolean().optional(),
   }),
   z.object({ type: z.literal('cancel'), id: Id }),
   /**

@@ -17,6 +17,8 @@ export interface GenerateCallbacks {
   onImage?: (image: GeneratedImage) => void | Promise<void>;
   /** The quick preview of one image of the batch, before its full image (only when models name a preview decoder). */
   onPreview?: (preview: WorkerPreview) => void;
+  /** A live preview: only the quick picture comes back (through onPreview), nothing to save. */
+  previewOnly?: boolean;
 }
 
 export interface GenerateResult {
@@ -129,7 +131,7 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
       };
       entry.resolve = (result) => (cleanup(), resolve(result));
       entry.reject = (error) => (cleanup(), reject(error));
-      this.post({ type: 'generate', id, request, models, provider });
+      this.post({ type: 'generate', id, request, models, provider, ...(callbacks.previewOnly ? { previewOnly: true } : {}) });
     });
   }
 

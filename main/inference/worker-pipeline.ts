@@ -101,6 +101,7 @@ export async function generate(
   await model.loras.apply(model.pipeline, model.folder, lora);
   const loraMs = performance.now() - loraStarted;
   const preview = Boolean(models.previewDecoderPath && callbacks.onPreview) && (await model.preview.use(models.previewDecoderPath!));
+  const previewOnly = message.previewOnly === true && callbacks.onPreview !== undefined;
   const started = performance.now();
   const result = await model.pipeline.generate({
     prompt: request.prompt,
@@ -114,7 +115,7 @@ export async function generate(
     sharedNoise: request.sharedNoise,
     signal,
     png: false,
-    decode: preview ? 'preview-then-full' : 'full',
+    decode: preview ? (previewOnly ? 'preview' : 'preview-then-full') : 'full',
     onPreview: async (images) => {
       const afterMs = performance.now() - started;
       for (const [batchIndex, rgb] of images.rgb.entries()) {
@@ -126,6 +127,16 @@ export async function generate(
   const provider = result.provider.used;
   const flat = flatTimings(result.timings, loadMs);
   const timingsMs = { ...flat, lora: loraMs, total: flat.total + loraMs };
+  if (previewOnly) {
+    // Without a preview decoder the live picture is the full decode, sent the same way.
+    if (!preview) {
+      const afterMs = performance.now() - started;
+      for (const image of result.images) {
+        await callbacks.onPreview!({ batchIndex: image.index, png: encodePreview(image.rgb, image.width, image.height), width: image.width, height: image.height, afterMs });
+      }
+    }
+    return { provider, timingsMs };
+  }
   for (const image of result.images) {
     const { png, thumbnailPng } = await encodeForHistory({ width: image.width, height: image.height, channels: 3, data: image.rgb });
     callbacks.onImage({
