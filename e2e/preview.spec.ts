@@ -60,3 +60,27 @@ test('preview on: the TAESD preview shows first, then the full image replaces it
   expect(record.pageErrors).toEqual([]);
   expect(await record.cspViolations()).toEqual([]);
 });
+
+test('live mode: the picture follows the prompt as it is typed, nothing is saved until Generate', async ({ page }) => {
+  const record = await guardPage(page, serve.url);
+  await page.goto(serve.url);
+  await page.getByRole('button', { name: /^Create/ }).click();
+  const total = async () => ((await (await fetch(`${serve.url}/api/history.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { total: number }).total;
+  const before = await total();
+  await page.getByLabel('Size', { exact: true }).selectOption('64x64');
+  await page.getByLabel('Live picture while typing').check();
+  await page.getByLabel('Prompt', { exact: true }).fill('a lighthouse at dusk');
+  const live = page.getByTestId('live-preview').locator('img');
+  await expect(live).toHaveAttribute('src', /^data:image\/png;base64,/);
+  await expect(live).toHaveAttribute('alt', /a lighthouse at dusk/);
+  const first = await live.getAttribute('src');
+  await page.getByLabel('Prompt', { exact: true }).fill('a lighthouse in a storm');
+  await expect.poll(() => live.getAttribute('src')).not.toBe(first);
+  expect(await total()).toBe(before);
+  await page.keyboard.press('Control+Enter');
+  await expect(page.locator('img.main-image')).toHaveAttribute('src', /\/files\//);
+  await expect.poll(total).toBe(before + 1);
+  await page.getByLabel('Live picture while typing').uncheck();
+  expect(record.pageErrors).toEqual([]);
+  expect(await record.cspViolations()).toEqual([]);
+});

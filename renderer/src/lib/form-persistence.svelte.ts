@@ -19,13 +19,14 @@ const Snapshot = z
     baseModelId: z.string(),
     loraId: z.string().nullable(),
     loraScale: z.number(),
+    live: z.boolean(),
   })
   .partial();
 type Snapshot = z.infer<typeof Snapshot>;
 
 export function snapshotOf(form: GenerateForm): Required<Snapshot> {
-  const { prompt, negativePrompt, seed, seedLocked, steps, guidance, width, height, batchCount, baseModelId, loraId, loraScale } = form;
-  return { prompt, negativePrompt, seed, seedLocked, steps, guidance, width, height, batchCount, baseModelId, loraId, loraScale };
+  const { prompt, negativePrompt, seed, seedLocked, steps, guidance, width, height, batchCount, baseModelId, loraId, loraScale, live } = form;
+  return { prompt, negativePrompt, seed, seedLocked, steps, guidance, width, height, batchCount, baseModelId, loraId, loraScale, live };
 }
 
 export function restoreForm(form: GenerateForm, storage: Pick<Storage, 'getItem'>): boolean {

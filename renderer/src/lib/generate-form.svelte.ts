@@ -33,6 +33,8 @@ export class GenerateForm {
   baseModelId = $state('');
   loraId = $state<string | null>(null);
   loraScale = $state(1);
+  /** Live mode: a quick picture follows every change of the form (generate.live); Generate keeps one. */
+  live = $state(false);
 
   readonly #random: () => number;
 

@@ -9,7 +9,8 @@ export interface WarmupTimers {
   clear(handle: unknown): void;
 }
 
-const realTimers: WarmupTimers = {
+/** setTimeout/clearTimeout as WarmupTimers (tests pass manual ones). */
+export const realTimers: WarmupTimers = {
   set: (fn, ms) => setTimeout(fn, ms),
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -7,6 +7,7 @@ import { persistForm, restoreForm } from './form-persistence.svelte.ts';
 import { warmModels, type WarmupTimers } from './model-warmup.svelte.ts';
 import { JobsStore } from './jobs.svelte.ts';
 import { PreviewStore } from './preview.svelte.ts';
+import { LiveStore } from './live-preview.svelte.ts';
 import { ModelsStore } from './models.svelte.ts';
 import { classifyDrop, fileToBase64 } from './png-drop.ts';
 import { Toasts } from './toasts.svelte.ts';
@@ -43,6 +44,8 @@ export class Studio {
   readonly toasts: Toasts;
   /** The quick preview shown until its full image arrives (Settings.preview). */
   readonly preview: PreviewStore;
+  /** Live mode's picture of the form's current settings (not saved). */
+  readonly live: LiveStore;
   /** The LoRA default is chosen once; after that "None" stays the user's choice. */
   #loraChosen = false;
 
@@ -59,6 +62,7 @@ export class Studio {
     this.models = new ModelsStore(api, () => this.#pickDefaultModels());
     this.toasts = new Toasts(options.setTimer);
     this.preview = new PreviewStore(api);
+    this.live = new LiveStore(this.form, api, undefined, options.warmupTimers);
     if (options.storage) {
       this.#loraChosen = restoreForm(this.form, options.storage);
       persistForm(this.form, options.storage);
@@ -68,6 +72,7 @@ export class Studio {
     api.on('history.added', (item) => {
       this.current = item;
       this.preview.imageSaved(item);
+      this.live.clear();
     });
     api.on('inference.status', (status) => {
       if (this.info) this.info.inference = status;
@@ -105,6 +110,7 @@ export class Studio {
     try {
       await this.jobs.enqueue(result.request, result.count);
       this.form.afterEnqueue();
+      this.live.afterGenerate(this.form);
       return true;
     } catch (error) {
       this.toasts.error(errorMessage(error));
