@@ -51,6 +51,28 @@ describe('live preview (generate.live)', () => {
     assert.notDeepEqual(taesd.data, full.data, 'TAESD draws a different (approximate) picture than the VAE');
   });
 
+  test('Generate after a live picture of the same settings decodes its latents: the fresh image, no UNet run', async () => {
+    const savedPixels = (jobId: string) => {
+      const item = t.studio.history.get(t.studio.queue.get(jobId).imageIds[0]!)!;
+      return { item, data: decode(readFileSync(t.studio.history.absolutePath(item.imagePath))).data };
+    };
+    const request = tinyRequest({ seed: 21, guidance: 1.5, negativePrompt: 'blurry' });
+    await t.studio.handlers['generate.live']({ request });
+    const reused = await t.studio.handlers['generate.enqueue']({ request, count: 1 });
+    await t.studio.queue.waitFor(reused.jobIds[0]!);
+    const a = savedPixels(reused.jobIds[0]!);
+    assert.equal(a.item.timingsMs.reusedLivePicture, 1);
+    assert.equal(a.item.timingsMs.unet, 0);
+    // Another live picture replaces the kept latents: the same settings now run the UNet afresh.
+    await t.studio.handlers['generate.live']({ request: { ...request, seed: 22 } });
+    const fresh = await t.studio.handlers['generate.enqueue']({ request, count: 1 });
+    await t.studio.queue.waitFor(fresh.jobIds[0]!);
+    const b = savedPixels(fresh.jobIds[0]!);
+    assert.equal(b.item.timingsMs.reusedLivePicture, undefined);
+    assert.ok(b.item.timingsMs.unet! > 0);
+    assert.deepEqual(a.data, b.data);
+  });
+
   test('while the queue generates, a live request is refused with unavailable', async () => {
     const { jobIds } = await t.studio.handlers['generate.enqueue']({ request: tinyRequest({ width: 256, height: 256, steps: 4 }), count: 1 });
     const refused = await dispatch(t.studio.handlers, 'generate.live', { request: tinyRequest() });

@@ -16,6 +16,7 @@ import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
 import { encodeForHistory } from '../history/encode-image.ts';
 import type { ResolvedModels, ToWorker, WorkerImage, WorkerPreview } from './protocol.ts';
 import { PreviewDecoderSlot, encodePreview } from './worker-preview.ts';
+import { LiveLatents, liveKey } from './live-latents.ts';
 
 type GenerateMessage = Extract<z.output<typeof ToWorker>, { type: 'generate' }>;
 
@@ -62,7 +63,10 @@ async function load(baseDir: string, provider: string): Promise<{ model: Loaded;
   }
 }
 
+const liveLatents = new LiveLatents();
+
 async function releaseLoaded(): Promise<void> {
+  liveLatents.clear();
   const previous = loaded;
   loaded = null;
   const model = previous ? await previous.value.catch(() => null) : null;
@@ -102,6 +106,9 @@ export async function generate(
   const loraMs = performance.now() - loraStarted;
   const preview = Boolean(models.previewDecoderPath && callbacks.onPreview) && (await model.preview.use(models.previewDecoderPath!));
   const previewOnly = message.previewOnly === true && callbacks.onPreview !== undefined;
+  const key = liveKey(models, request);
+  // Generate right after a live picture of the same settings: decode its latents, skip the UNet.
+  const finalLatents = previewOnly ? undefined : liveLatents.find(key);
   const started = performance.now();
   const result = await model.pipeline.generate({
     prompt: request.prompt,
@@ -116,6 +123,7 @@ export async function generate(
     signal,
     png: false,
     decode: preview ? (previewOnly ? 'preview' : 'preview-then-full') : 'full',
+    ...(finalLatents ? { finalLatents } : {}),
     onPreview: async (images) => {
       const afterMs = performance.now() - started;
       for (const [batchIndex, rgb] of images.rgb.entries()) {
@@ -126,8 +134,9 @@ export async function generate(
   });
   const provider = result.provider.used;
   const flat = flatTimings(result.timings, loadMs);
-  const timingsMs = { ...flat, lora: loraMs, total: flat.total + loraMs };
+  const timingsMs = { ...flat, lora: loraMs, total: flat.total + loraMs, ...(finalLatents ? { reusedLivePicture: 1 } : {}) };
   if (previewOnly) {
+    liveLatents.remember(key, result.latents.final);
     // Without a preview decoder the live picture is the full decode, sent the same way.
     if (!preview) {
       const afterMs = performance.now() - started;

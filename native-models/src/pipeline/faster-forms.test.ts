@@ -97,6 +97,23 @@ test('preview-then-full: the preview comes first, the full image is the plain on
   await assert.rejects(plain.generate({ ...GUIDED, decode: 'preview' }), /needs a preview decoder.*taesd_decoder\/model\.onnx/);
 });
 
+test('decoding an earlier run\'s final latents gives that run\'s images without a UNet call', async () => {
+  const reference = await plain.generate(GUIDED);
+  const unet = plain.components.unet;
+  const predict = unet.predict.bind(unet);
+  let calls = 0;
+  unet.predict = (...args) => (calls++, predict(...args));
+  try {
+    const reused = await plain.generate({ ...GUIDED, finalLatents: reference.latents.final });
+    assert.equal(calls, 0);
+    assert.deepEqual(reused.timings.unetMs, []);
+    assert.deepEqual(reused.images.map((i) => i.rgb), reference.images.map((i) => i.rgb));
+    await assert.rejects(plain.generate({ ...GUIDED, finalLatents: new Float32Array(3) }), /finalLatents hold 3 values; these settings need 512 \(\[2, 4, 8, 8\]\)/);
+  } finally {
+    unet.predict = predict;
+  }
+});
+
 test('the VAE decoder in Winograd form gives the plain image (every pixel within 1 of 255)', async () => {
   const reference = await plain.generate(GUIDED);
   // The tiny decoder has < 512 channels, so the rewrite is asked for every conv here.

@@ -324,7 +324,12 @@ export class StableDiffusionPipeline {
     const plan = scheduler.plan(req.steps);
     const unetMs: number[] = [];
     let schedulerMs = 0;
-    for (const step of plan) {
+    const reused = input.finalLatents;
+    if (reused && reused.length !== latentSize) {
+      throw new Error(`finalLatents hold ${reused.length} values; these settings need ${latentSize} ([${latentShape.join(', ')}])`);
+    }
+    if (reused) latents = reused;
+    for (const step of reused ? [] : plan) {
       signal?.throwIfAborted();
       progress({ stage: 'unet', step: step.index + 1, totalSteps: req.steps });
       const unetStart = performance.now();

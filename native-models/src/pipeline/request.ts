@@ -61,6 +61,12 @@ export interface GenerateRequest {
    */
   onPreview?: (preview: PreviewImages) => void | Promise<void>;
   onStep?: (trace: StepTrace) => void;
+  /**
+   * The final latents of an earlier run of exactly these settings (model, LoRA, prompt, seed, steps,
+   * guidance, size): the UNet steps are skipped and only the decoders run, giving that run's image.
+   * The caller vouches for the match (the app reuses a live preview's latents for the Generate after it).
+   */
+  finalLatents?: Float32Array;
   /** Default 'full'; the preview modes need a preview decoder (taesd_decoder) in the pipeline. */
   decode?: DecodeMode;
   /** Encode PNGs (default true); the text chunks may depend on the image (its seed). */
