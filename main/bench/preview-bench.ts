@@ -1,7 +1,7 @@
 // Figures for the quick preview in the app (printed, not asserted): with Settings.preview on and a
 // seeded TAESD installed, how long after the UNet the preview reaches the main side (job.preview) and
 // how long the full image takes (history.added), against the full image alone with preview off; and
-// the job.preview event's size. Real studio, real inference child process, the real SSE payloads.
+// the job.preview event's size; live mode's picture and the Generate after it. Real studio, real inference child process, the real SSE payloads.
 //
 //   npm run bench:preview -- [--model DIR] [--size 64] [--steps 1] [--jobs 3]
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -80,6 +80,27 @@ try {
   console.log(`preview on : preview in the app ${mean(on.map((r) => r.preview)).toFixed(0)} ms after the UNet, full image ${mean(on.map((r) => r.full)).toFixed(0)} ms after the UNet (VAE ${mean(on.map((r) => r.vae)).toFixed(0)} ms)`);
   console.log(`preview off: full image ${mean(off.map((r) => r.full)).toFixed(0)} ms after the UNet (VAE ${mean(off.map((r) => r.vae)).toFixed(0)} ms)`);
   console.log(`job.preview event: ${on[0]!.previewBytes} bytes of JSON (PNG data URL)`);
+
+  // Live mode: the picture of the form's settings, then Generate of the same settings (which decodes
+  // the live run's latents) against Generate of settings with no live picture before.
+  await studio.handlers['settings.set']({ preview: 'full-only' });
+  const generateMs = async (seed: number) => {
+    const started = performance.now();
+    const { jobIds } = await studio.handlers['generate.enqueue']({ request: { ...request, seed }, count: 1 });
+    await studio.queue.waitFor(jobIds[0]!);
+    return performance.now() - started;
+  };
+  const live: number[] = [];
+  const afterLive: number[] = [];
+  const cold: number[] = [];
+  for (let i = 1; i <= jobCount; i++) {
+    const started = performance.now();
+    await studio.handlers['generate.live']({ request: { ...request, seed: 100 + i } });
+    live.push(performance.now() - started);
+    afterLive.push(await generateMs(100 + i));
+    cold.push(await generateMs(200 + i));
+  }
+  console.log(`live mode  : live picture ${mean(live).toFixed(0)} ms after the request; Generate of those settings ${mean(afterLive).toFixed(0)} ms to the saved image, of new settings ${mean(cold).toFixed(0)} ms`);
 } finally {
   await studio.close();
   rmSync(root, { recursive: true, force: true });
