@@ -76,6 +76,7 @@ test('live mode: the picture follows the prompt as it is typed, nothing is saved
   const first = await live.getAttribute('src');
   await page.getByLabel('Prompt', { exact: true }).fill('a lighthouse in a storm');
   await expect.poll(() => live.getAttribute('src')).not.toBe(first);
+  await page.screenshot({ path: join(REPO_ROOT, 'e2e', 'artifacts', 'screens', 'live.png') });
   expect(await total()).toBe(before);
   await page.keyboard.press('Control+Enter');
   await expect(page.locator('img.main-image')).toHaveAttribute('src', /\/files\//);
