@@ -140,4 +140,23 @@ describe('generation through the queue and the inference process', () => {
     const missing = await dispatch(t.studio.handlers, 'generate.prepare', { baseModelId: 'nope', lora: null });
     assert.ok(!missing.ok && /base model "nope" is not in the models folder/.test(missing.error.message));
   });
+
+  test('Settings.memory low reloads the model with lean sessions and gives the same image', async () => {
+    const run = async () => {
+      const { jobIds } = await call(t, 'generate.enqueue', { request: tinyRequest({ seed: 77 }) });
+      const [job] = await waitAll(t, jobIds);
+      const item = t.studio.history.get(job!.imageIds[0]!)!;
+      return { item, pixels: decode(readFileSync(t.studio.history.absolutePath(item.imagePath))).data };
+    };
+    assert.equal((await call(t, 'settings.get', {})).memory, 'normal');
+    const normal = await run();
+    assert.equal((await call(t, 'settings.set', { memory: 'low' })).memory, 'low');
+    try {
+      const low = await run();
+      assert.ok(low.item.timingsMs.load! > 0, 'the model is reloaded in the other memory mode');
+      assert.deepEqual(low.pixels, normal.pixels);
+    } finally {
+      await call(t, 'settings.set', { memory: 'normal' });
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // made in the inference process and handed back, not saved (Generate keeps an image). The newest
 // request wins: a call supersedes the one still running, which stops between UNet steps. Queued
 // jobs come first: live previews wait while the queue generates.
-import type { Handlers, LivePicture } from '../contract/api.ts';
+import type { Handlers, LivePicture, MemoryMode } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import type { InferenceSupervisor } from '../inference/supervisor.ts';
 import type { WorkerPreview } from '../inference/protocol.ts';
@@ -17,6 +17,7 @@ export interface LivePreviewDeps {
   supervisor: InferenceSupervisor;
   queue: JobQueue;
   provider(): string;
+  memory(): MemoryMode;
 }
 
 export class LivePreview {
@@ -38,6 +39,7 @@ export class LivePreview {
       await this.deps.supervisor.generate({ ...request, batchSize: 1 }, models, this.deps.provider(), {
         signal: controller.signal,
         previewOnly: true,
+        memory: this.deps.memory(),
         onPreview: (preview) => (picture ??= preview),
       });
       if (!picture) throw new Error('the inference process sent no live picture');

@@ -9,6 +9,7 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultBaseModelId: null,
   defaultLoraId: null,
   preview: 'full-only',
+  memory: 'normal',
 };
 
 export class SettingsStore {

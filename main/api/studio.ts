@@ -86,11 +86,12 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     resolveModels: (request, origin) => resolver.resolve(request, { preview: origin === 'studio' && settings.get().preview === 'preview-then-full' }),
     history,
     provider: () => settings.get().provider,
+    memory: () => settings.get().memory,
     onSaved: (item) => events.emit('history.added', item),
     onPreview: (jobId, preview) => events.emit('job.preview', toPreviewEvent(jobId, preview)),
   });
   const queue = new JobQueue(runner);
-  const live = new LivePreview({ resolver, supervisor, queue, provider: () => settings.get().provider });
+  const live = new LivePreview({ resolver, supervisor, queue, provider: () => settings.get().provider, memory: () => settings.get().memory });
   queue.on('updated', (job) => events.emit('job.updated', job));
 
   const exports = new RunningExports();
@@ -98,7 +99,10 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     ...appHandlers({ version, dataDir, modelsDir }, supervisor, settings),
     ...jobHandlers(queue),
     ...liveHandler(live),
-    ...prepareHandler(resolver, supervisor, () => ({ provider: settings.get().provider, preview: settings.get().preview === 'preview-then-full' })),
+    ...prepareHandler(resolver, supervisor, () => {
+      const { provider, preview, memory } = settings.get();
+      return { provider, preview: preview === 'preview-then-full', memory };
+    }),
     ...historyHandlers(history, events),
     ...exportHandlers(history, events, exports),
     ...modelHandlers(library, supervisor, events),

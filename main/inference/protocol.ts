@@ -2,6 +2,7 @@
 // they receive with these schemas: a process boundary is an outside boundary (a crashed or
 // mismatched worker must produce a clear error, not an undefined field deep in the queue).
 import { z } from 'zod';
+import { MemoryMode } from '../contract/api.ts';
 import { GenerationRequest } from '../contract/generation.ts';
 
 const Id = z.string().min(1);
@@ -30,6 +31,8 @@ export const ToWorker = z.discriminatedUnion('type', [
     provider: z.string(),
     /** Live preview: decode with the preview decoder only (the full decoder without one), send it as a preview, no images. */
     previewOnly: z.boolean().optional(),
+    /** Settings.memory: session memory settings of the pipeline (default normal). */
+    memory: MemoryMode.optional(),
   }),
   z.object({ type: z.literal('cancel'), id: Id }),
   /**
@@ -37,7 +40,7 @@ export const ToWorker = z.discriminatedUnion('type', [
    * of a full SD 1.5 take seconds to open. Queued like a generate; a failure is only logged (the
    * generate that needs the model reports it).
    */
-  z.object({ type: z.literal('prepare'), models: ResolvedModels, loraScale: z.number().nullable(), provider: z.string() }),
+  z.object({ type: z.literal('prepare'), models: ResolvedModels, loraScale: z.number().nullable(), provider: z.string(), memory: MemoryMode.optional() }),
   /** Drops cached sessions of a model folder (before the model library deletes it). */
   z.object({ type: z.literal('release'), baseDir: z.string().min(1) }),
 ]);

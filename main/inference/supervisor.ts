@@ -3,7 +3,7 @@
 // fails with a clear error, the status says what happened, and a fresh process starts. Nothing
 // saved is lost because images are saved on the main side as each one arrives.
 import { EventEmitter } from 'node:events';
-import type { InferenceStatus } from '../contract/api.ts';
+import type { InferenceStatus, MemoryMode } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { FromWorker, type ResolvedModels, type ToWorker, type WorkerImage, type WorkerPreview } from './protocol.ts';
 import type { ProcessHost, WorkerExit, WorkerProcess } from './process-host.ts';
@@ -19,6 +19,8 @@ export interface GenerateCallbacks {
   onPreview?: (preview: WorkerPreview) => void;
   /** A live preview: only the quick picture comes back (through onPreview), nothing to save. */
   previewOnly?: boolean;
+  /** Settings.memory for the worker's sessions (default normal). */
+  memory?: MemoryMode;
 }
 
 export interface GenerateResult {
@@ -131,7 +133,7 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
       };
       entry.resolve = (result) => (cleanup(), resolve(result));
       entry.reject = (error) => (cleanup(), reject(error));
-      this.post({ type: 'generate', id, request, models, provider, ...(callbacks.previewOnly ? { previewOnly: true } : {}) });
+      this.post({ type: 'generate', id, request, models, provider, ...(callbacks.previewOnly ? { previewOnly: true } : {}), ...(callbacks.memory ? { memory: callbacks.memory } : {}) });
     });
   }
 
@@ -139,9 +141,9 @@ export class InferenceSupervisor extends EventEmitter<SupervisorEvents> {
    * Asks the worker to load a model (and LoRA) before it is needed; returns once the message is
    * sent. Generations sent later queue behind it in the worker and find the sessions open.
    */
-  async prepare(models: ResolvedModels, loraScale: number | null, provider: string): Promise<void> {
+  async prepare(models: ResolvedModels, loraScale: number | null, provider: string, memory?: MemoryMode): Promise<void> {
     await this.start();
-    this.post({ type: 'prepare', models, loraScale, provider });
+    this.post({ type: 'prepare', models, loraScale, provider, ...(memory ? { memory } : {}) });
   }
 
   /** Asks the worker to drop sessions of a model folder; resolves when it has (or when it has gone). */

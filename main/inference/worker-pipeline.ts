@@ -13,6 +13,8 @@ import {
   type StageTimings,
 } from '../../native-models/src/index.ts';
 import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
+import { LEAN_TUNING } from '../../native-models/src/pipeline/pipeline.ts';
+import type { MemoryMode } from '../contract/api.ts';
 import { encodeForHistory } from '../history/encode-image.ts';
 import type { ResolvedModels, ToWorker, WorkerImage, WorkerPreview } from './protocol.ts';
 import { PreviewDecoderSlot, encodePreview } from './worker-preview.ts';
@@ -43,15 +45,18 @@ export async function availableProviders(): Promise<string[]> {
   return availableBackends();
 }
 
-async function load(baseDir: string, provider: string): Promise<{ model: Loaded; loadMs: number }> {
+/** Settings.memory 'low': no arenas or memory patterns anywhere and the VAE's own convolutions. */
+const LOW_MEMORY = { tuning: LEAN_TUNING, vaeConvolutions: 'direct' } as const;
+
+async function load(baseDir: string, provider: string, memory: MemoryMode = 'normal'): Promise<{ model: Loaded; loadMs: number }> {
   const choice = isProviderChoice(provider) ? provider : 'auto';
-  const key = `${choice}\n${baseDir}`;
+  const key = `${choice}\n${memory}\n${baseDir}`;
   if (loaded?.key === key) return { model: await loaded.value, loadMs: 0 };
   await releaseLoaded();
   const started = performance.now();
   const value = (async (): Promise<Loaded> => {
     const folder = loadModelFolder(baseDir);
-    const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice });
+    const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice, ...(memory === 'low' ? LOW_MEMORY : {}) });
     return { pipeline, folder, loras: new LoraUnets({ provider: choice }), preview: new PreviewDecoderSlot(pipeline, folder.dir, choice) };
   })();
   loaded = { key, value };
@@ -82,8 +87,8 @@ function flatTimings(t: StageTimings, loadMs: number): Record<string, number> & 
 }
 
 /** Opens the base model's sessions and applies the LoRA now, so the next generate starts at once. */
-export async function prepareModel(models: ResolvedModels, loraScale: number | null, provider: string): Promise<void> {
-  const { model } = await load(models.baseDir, provider);
+export async function prepareModel(models: ResolvedModels, loraScale: number | null, provider: string, memory?: MemoryMode): Promise<void> {
+  const { model } = await load(models.baseDir, provider, memory);
   const lora = models.loraPath && loraScale !== null ? { path: models.loraPath, scale: loraScale } : undefined;
   await model.loras.apply(model.pipeline, model.folder, lora);
   if (models.previewDecoderPath) await model.preview.use(models.previewDecoderPath);
@@ -97,7 +102,7 @@ export async function generate(
   const { request, models } = message;
   signal.throwIfAborted();
   callbacks.onProgress('load', 0, request.steps);
-  const { model, loadMs } = await load(models.baseDir, message.provider);
+  const { model, loadMs } = await load(models.baseDir, message.provider, message.memory);
   signal.throwIfAborted();
   // Always switch: a request without a LoRA must get the plain UNet back after one with.
   const loraStarted = performance.now();

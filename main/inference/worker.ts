@@ -56,7 +56,7 @@ onMessage((raw) => {
   }
   if (message.type === 'prepare') {
     chain = chain.then(() =>
-      prepareModel(message.models, message.loraScale, message.provider).catch((error: unknown) =>
+      prepareModel(message.models, message.loraScale, message.provider, message.memory).catch((error: unknown) =>
         console.error(`preparing ${message.models.baseDir} failed: ${(error as Error).message}`),
       ),
     );

@@ -1,6 +1,7 @@
 // What a job does: resolve its models, run it in the inference process, save each image to the
 // history the moment it arrives (so a cancel or a crash later in the batch loses nothing saved).
 import type { Job } from '../contract/api.ts';
+import type { MemoryMode } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import type { HistoryItem, HistoryStore, ModelRef } from '../history/index.ts';
 import type { ResolvedModels, WorkerPreview } from '../inference/protocol.ts';
@@ -19,6 +20,8 @@ export interface GenerationRunnerDeps {
   resolveModels(request: GenerationRequest, origin: Job['origin']): Promise<ResolvedJobModels>;
   /** Current provider preference (settings). */
   provider(): string;
+  /** Current memory mode (settings); default normal. */
+  memory?(): MemoryMode;
   /** Called after each image is durably saved. */
   onSaved?(item: HistoryItem): void;
   /** A quick preview of a job's image, before the full image (never saved). */
@@ -30,6 +33,7 @@ export function createGenerationRunner(deps: GenerationRunnerDeps): JobRunner {
     const { baseModel, lora, ...models } = await deps.resolveModels(job.request, job.origin);
     await deps.supervisor.generate(job.request, models, deps.provider(), {
       signal: context.signal,
+      ...(deps.memory ? { memory: deps.memory() } : {}),
       onProgress: context.onProgress,
       onPreview: (preview) => deps.onPreview?.(job.id, preview),
       onImage: async ({ png, thumbnailPng, width, height, channels, batchIndex, provider, timingsMs }) => {
