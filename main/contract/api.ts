@@ -104,7 +104,7 @@ export const DownloadState = z.object({
 export type DownloadState = z.infer<typeof DownloadState>;
 
 /**
- * 'normal': the fastest settings (peak ≈1.55x the model's weights on CPU); 'low': no memory arenas
+ * 'normal': the fastest settings (peak ≈1.46x the model's weights on CPU); 'low': no memory arenas
  * and direct VAE convolutions (≈1.27x, the VAE ≈55 % slower on CPU), for machines short of RAM.
  */
 export const MemoryMode = z.enum(['normal', 'low']);

@@ -13,7 +13,7 @@ import {
   type StableDiffusionPipeline,
   type VaeDecoder,
 } from '../../native-models/src/index.ts';
-import { DECODER_TUNING } from '../../native-models/src/pipeline/pipeline.ts';
+import { DEFAULT_TUNING } from '../../native-models/src/pipeline/pipeline.ts';
 
 export class PreviewDecoderSlot {
   /** Graph the pipeline's preview decoder was opened from; null when it has none. */
@@ -33,7 +33,7 @@ export class PreviewDecoderSlot {
     if (resolve(path) === this.path) return true;
     let decoder: VaeDecoder;
     try {
-      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.provider, tuning: DECODER_TUNING, label: path }));
+      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.provider, tuning: DEFAULT_TUNING, label: path }));
     } catch (error) {
       // A broken preview decoder must not cost the user the image: log it, decode in full.
       console.error(`preview decoder ${path} could not be opened, showing the full image only: ${(error as Error).message}`);

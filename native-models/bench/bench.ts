@@ -56,7 +56,7 @@ const OPTIONS = {
   'ort-config': { type: 'string', multiple: true },
 } as const;
 
-/** Our fastest form's session settings: the pipeline's defaults (LEAN_TUNING for text encoder and UNet, arena for the decoders). */
+/** Our fastest form's session settings: the pipeline's defaults (DEFAULT_TUNING: arena, no memory pattern). */
 export const FAST_TUNING: SessionTuning | undefined = undefined;
 
 function choice<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {

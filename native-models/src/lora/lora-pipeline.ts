@@ -5,7 +5,7 @@ import { totalmem } from 'node:os';
 import type { ModelFolder } from '../model/model-folder.ts';
 import { openSession, type ModelSession, type SessionOptions } from '../onnx/session.ts';
 import { OnnxTextEncoder, OnnxUNet, type TextEncoder, type UNet } from '../pipeline/components.ts';
-import { LEAN_TUNING, type StableDiffusionPipeline } from '../pipeline/pipeline.ts';
+import { DEFAULT_TUNING, type StableDiffusionPipeline } from '../pipeline/pipeline.ts';
 import type { LoraReport } from './apply-lora.ts';
 import { fusedExternalData } from './patched-session.ts';
 import { LoraSessions, type LoraSelection, type LoraSessionsResult } from './lora-sessions.ts';
@@ -57,7 +57,7 @@ export class LoraUnets {
 
   constructor(sessionOptions: SessionOptions = {}, budgetBytes = defaultLoraBudgetBytes()) {
     // A patched UNet gets the base UNet's memory settings (the pipeline's default for networks).
-    const options = { ...sessionOptions, tuning: sessionOptions.tuning ?? LEAN_TUNING };
+    const options = { ...sessionOptions, tuning: sessionOptions.tuning ?? DEFAULT_TUNING };
     this.sessions = new LoraSessions<ModelSession>(
       (source) =>
         typeof source === 'string'

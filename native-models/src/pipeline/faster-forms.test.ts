@@ -58,9 +58,9 @@ test('CFG as two batch-1 UNet calls gives the batched call\'s latents', async ()
   await withPipeline({ provider: 'cpu' }, async (p) => assert.equal(p.components.cfgBatching, 'split'));
 });
 
-test('lean session memory settings (the default; and without prepacking) give the plain settings\' image', async () => {
+test('the default and the lean session memory settings (also without prepacking) give the plain settings\' image', async () => {
   const reference = await plain.generate(GUIDED);
-  for (const tuning of [undefined, { ...LEAN_TUNING, prepacking: false }]) {
+  for (const tuning of [undefined, LEAN_TUNING, { ...LEAN_TUNING, prepacking: false }]) {
     await withPipeline({ provider: 'cpu', cfgBatching: 'batched', ...(tuning ? { tuning } : {}) }, async (p) => {
       const lean = await p.generate(GUIDED);
       assert.ok(maxAbsDiff(lean.latents.final, reference.latents.final) <= 1e-5);

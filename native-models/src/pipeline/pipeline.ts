@@ -58,21 +58,24 @@ export interface PipelineParts {
 export const SD15_VAE_SCALING_FACTOR = 0.18215;
 
 /**
- * Session memory settings for the text encoder and the UNet unless told otherwise: no CPU arena and
- * no memory pattern. Measured on SD 1.5 512², 2-core CPU, 3.84 GiB of weights: process peak 6.6 GiB
- * (1.7x) with onnxruntime's defaults everywhere; 4.9 GiB (1.28x) with LEAN_TUNING for every session.
+ * Every session's memory settings unless told otherwise: onnxruntime's CPU arena (it reuses freed
+ * blocks between runs) without the memory pattern (one planned block per run, which took the VAE
+ * decoder's own peak from 2.0 to 3.0 GiB for no measured gain). Measured on SD 1.5 at 512², 1 step,
+ * guidance 1.5, 2-core CPU, 3.84 GiB of weights: process peak 5.5-5.6 GiB (1.44-1.46x), UNet 6.2 s,
+ * VAE 7.9-8.1 s. Without the arena for the text encoder and UNet (LEAN_TUNING there): 5.8-6.2 GiB
+ * and UNet 6.4 s, as every run's buffers then come from malloc, which fragments; with
+ * onnxruntime's defaults everywhere: 6.5 GiB (1.69x).
+ */
+export const DEFAULT_TUNING: SessionTuning = { cpuMemArena: true, memPattern: false };
+/**
+ * Low memory (Settings → Memory → Low): no arena, no memory pattern, for every session. With the
+ * direct VAE convolutions: 4.9 GiB (1.27x), VAE 12.5 s instead of 7.9 s.
  */
 export const LEAN_TUNING: SessionTuning = { cpuMemArena: false, memPattern: false };
-/**
- * The decoders keep the arena (without it the VAE's large 512² buffers are allocated afresh each run:
- * 10-40 % slower) but not the memory pattern, whose one planned block per run took the VAE decoder's
- * own peak from 2.0 to 3.0 GiB (Winograd form, 512²) for no measured gain.
- */
-export const DECODER_TUNING: SessionTuning = { cpuMemArena: true, memPattern: false };
 export const ORT_DEFAULT_TUNING: SessionTuning = { cpuMemArena: true, memPattern: true, prepacking: true };
 
 export interface PipelineOptions extends SessionOptions {
-  /** For every session; default LEAN_TUNING for the text encoder and UNet, DECODER_TUNING for the decoders. */
+  /** For every session; default DEFAULT_TUNING. */
   tuning?: SessionTuning;
   /** Default 'auto' (split on CPU, batched on GPU providers). */
   cfgBatching?: CfgBatching;
@@ -186,12 +189,11 @@ export class StableDiffusionPipeline {
   /** Builds a pipeline from graphs given as paths or bytes (e.g. converted in memory from a checkpoint). */
   static async fromSources(sources: PipelineSources, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
     const { cfgBatching = 'auto', vaeConvolutions = 'auto', tuning, ...sessionOptions } = options;
-    const networkTuning = tuning ?? LEAN_TUNING;
-    const decoderTuning = tuning ?? DECODER_TUNING;
+    const sessionTuning = tuning ?? DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
-    const open = async (source: ModelSource, label: string, tuning: SessionTuning = networkTuning) => {
-      const session = await openSession(source, { ...sessionOptions, tuning, label: labelOf(source, label) });
+    const open = async (source: ModelSource, label: string) => {
+      const session = await openSession(source, { ...sessionOptions, tuning: sessionTuning, label: labelOf(source, label) });
       opened.push(session);
       return session;
     };
@@ -199,8 +201,8 @@ export class StableDiffusionPipeline {
       const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
       const unet = new OnnxUNet(await open(sources.unet, 'unet (bytes)'));
       const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'winograd' : 'direct') : vaeConvolutions);
-      const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)'), decoderTuning));
-      const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)', decoderTuning)) : undefined;
+      const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)')));
+      const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
       return new StableDiffusionPipeline({
         tokenizer: sources.tokenizer,
         scheduler: new LcmScheduler(parseSchedulerConfig(sources.schedulerConfig ?? SD15_SCHEDULER_CONFIG)),

@@ -6,7 +6,7 @@
 // 2-core CPU (SD 1.5 VAE decoder at 512², arena on, min of 3 alternating runs): direct 9.2 s;
 // this rule 8.0-8.1 s with the decoder's own peak 1.7-1.9 GiB (direct 1.3 GiB); all 512-channel
 // convs 7.3 s; also the 256-channel ones up to 256² 6.9-7.3 s but 2.4 GiB, which put the whole
-// pipeline at 1.66x its weights (this rule: 1.5x, direct: 1.46x).
+// pipeline at 1.66x its weights (this rule: 1.44-1.57x over 4 runs).
 import type { ModelSource } from '../session.ts';
 import { winogradModel, winogradModelFromFile, type WinogradOptions } from './winograd-convs.ts';
 
