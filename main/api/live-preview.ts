@@ -10,7 +10,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import { isFinished } from '../jobs/queue.ts';
 import { ApiFailure } from './errors.ts';
 import type { ModelResolver } from './model-resolver.ts';
-import { toPreviewEvent } from './preview-event.ts';
+import { pngDataUrl } from './preview-event.ts';
 
 export interface LivePreviewDeps {
   resolver: ModelResolver;
@@ -35,7 +35,7 @@ export class LivePreview {
         throw new ApiFailure('unavailable', 'the queue is generating: the live preview waits until it is done');
       }
       const { baseModel: _base, lora: _lora, ...models } = await this.deps.resolver.resolve(request, { preview: true });
-      let picture: WorkerPreview | null = null;
+      let picture = null as WorkerPreview | null; // set in the callback, which TypeScript does not follow
       await this.deps.supervisor.generate({ ...request, batchSize: 1 }, models, this.deps.provider(), {
         signal: controller.signal,
         previewOnly: true,
@@ -43,8 +43,8 @@ export class LivePreview {
         onPreview: (preview) => (picture ??= preview),
       });
       if (!picture) throw new Error('the inference process sent no live picture');
-      const { image, width, height } = toPreviewEvent('live', picture);
-      return { image, width, height, seed: request.seed, ms: performance.now() - started };
+      const { png, width, height } = picture;
+      return { image: pngDataUrl(png), width, height, seed: request.seed, ms: performance.now() - started };
     } catch (error) {
       if (controller.signal.aborted) throw new ApiFailure('conflict', 'replaced by a newer live preview');
       throw error;

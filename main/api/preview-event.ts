@@ -3,13 +3,18 @@
 import type { JobPreview } from '../contract/api.ts';
 import type { WorkerPreview } from '../inference/protocol.ts';
 
+/** PNG bytes as the data URL the contract's preview pictures carry. */
+export function pngDataUrl(png: Uint8Array): string {
+  return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
+}
+
 export function toPreviewEvent(jobId: string, preview: WorkerPreview): JobPreview {
   return {
     jobId,
     batchIndex: preview.batchIndex,
     width: preview.width,
     height: preview.height,
-    image: `data:image/png;base64,${Buffer.from(preview.png.buffer, preview.png.byteOffset, preview.png.byteLength).toString('base64')}`,
+    image: pngDataUrl(preview.png),
     afterMs: preview.afterMs,
   };
 }

@@ -86,11 +86,15 @@ function flatTimings(t: StageTimings, loadMs: number): Record<string, number> & 
   return { load: loadMs, text: t.textMs, unet, scheduler: t.schedulerMs, vae: t.vaeMs, ort: t.ortMs, total: t.totalMs + loadMs };
 }
 
+/** Switches the loaded pipeline to the LoRA (or back to the plain UNet when there is none). */
+async function applyLora(model: Loaded, models: ResolvedModels, scale: number | null): Promise<void> {
+  await model.loras.apply(model.pipeline, model.folder, models.loraPath && scale !== null ? { path: models.loraPath, scale } : undefined);
+}
+
 /** Opens the base model's sessions and applies the LoRA now, so the next generate starts at once. */
 export async function prepareModel(models: ResolvedModels, loraScale: number | null, provider: string, memory?: MemoryMode): Promise<void> {
   const { model } = await load(models.baseDir, provider, memory);
-  const lora = models.loraPath && loraScale !== null ? { path: models.loraPath, scale: loraScale } : undefined;
-  await model.loras.apply(model.pipeline, model.folder, lora);
+  await applyLora(model, models, loraScale);
   if (models.previewDecoderPath) await model.preview.use(models.previewDecoderPath);
 }
 
@@ -106,8 +110,7 @@ export async function generate(
   signal.throwIfAborted();
   // Always switch: a request without a LoRA must get the plain UNet back after one with.
   const loraStarted = performance.now();
-  const lora = models.loraPath && request.lora ? { path: models.loraPath, scale: request.lora.scale } : undefined;
-  await model.loras.apply(model.pipeline, model.folder, lora);
+  await applyLora(model, models, request.lora?.scale ?? null);
   const loraMs = performance.now() - loraStarted;
   const preview = Boolean(models.previewDecoderPath && callbacks.onPreview) && (await model.preview.use(models.previewDecoderPath!));
   const previewOnly = message.previewOnly === true && callbacks.onPreview !== undefined;
@@ -115,6 +118,12 @@ export async function generate(
   // Generate right after a live picture of the same settings: decode its latents, skip the UNet.
   const finalLatents = previewOnly ? undefined : liveLatents.find(key);
   const started = performance.now();
+  const sendPreviews = async (rgbs: Uint8Array[], width: number, height: number) => {
+    const afterMs = performance.now() - started;
+    for (const [batchIndex, rgb] of rgbs.entries()) {
+      await callbacks.onPreview!({ batchIndex, png: encodePreview(rgb, width, height), width, height, afterMs });
+    }
+  };
   const result = await model.pipeline.generate({
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
@@ -129,12 +138,7 @@ export async function generate(
     png: false,
     decode: preview ? (previewOnly ? 'preview' : 'preview-then-full') : 'full',
     ...(finalLatents ? { finalLatents } : {}),
-    onPreview: async (images) => {
-      const afterMs = performance.now() - started;
-      for (const [batchIndex, rgb] of images.rgb.entries()) {
-        await callbacks.onPreview!({ batchIndex, png: encodePreview(rgb, images.width, images.height), width: images.width, height: images.height, afterMs });
-      }
-    },
+    onPreview: (images) => sendPreviews(images.rgb, images.width, images.height),
     onProgress: (event) => callbacks.onProgress(event.stage, event.step, event.totalSteps),
   });
   const provider = result.provider.used;
@@ -143,12 +147,8 @@ export async function generate(
   if (previewOnly) {
     liveLatents.remember(key, result.latents.final);
     // Without a preview decoder the live picture is the full decode, sent the same way.
-    if (!preview) {
-      const afterMs = performance.now() - started;
-      for (const image of result.images) {
-        await callbacks.onPreview!({ batchIndex: image.index, png: encodePreview(image.rgb, image.width, image.height), width: image.width, height: image.height, afterMs });
-      }
-    }
+    const [first] = result.images;
+    if (!preview && first) await sendPreviews(result.images.map((i) => i.rgb), first.width, first.height);
     return { provider, timingsMs };
   }
   for (const image of result.images) {

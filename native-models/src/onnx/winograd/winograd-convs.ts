@@ -18,17 +18,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OnnxModel } from '../proto/onnx-model.ts';
 import { AttributeType, DataLocation, DataType, ModelProto } from '../proto/onnx-schema.ts';
-import { inputTransformKernel, outputTransformMatrix, TILE_IN, TILE_OUT, transformWeights, weightTransformMatrix } from './winograd-f43.ts';
+import { inputTransformKernel, outputTransformMatrix, TILE_IN, TILE_OUT, weightTransformMatrix } from './winograd-f43.ts';
 
 export interface WinogradOptions {
   /** Rewrite only convolutions with at least this many input channels (default 512, see above). */
   minInputChannels?: number;
-  /**
-   * 'at-run' (default) keeps the weights at their size and computes U = G g Gᵀ in the graph at each
-   * run (one small GEMM per conv; a runtime 1.0 keeps onnxruntime from folding it into a 4x larger
-   * constant); 'precomputed' stores U (36/9 = 4x the conv's weight bytes) and skips that work.
-   */
-  weights?: 'at-run' | 'precomputed';
   /**
    * Leave a conv direct when its transformed input (36 values per 4x4 output tile and input channel)
    * would exceed this many bytes for a 64x64 input (a 512² SD image's latents): the Winograd form
@@ -160,14 +154,12 @@ export function winogradModel(bytes: Uint8Array, baseDir: string | undefined, op
       return out;
     };
     const ints = (name: string, values: number[]): Attr => ({ name, type: AttributeType.INTS, ints: values });
-    // U = G g Gᵀ for all K*C kernels as one GEMM: [36, 9] x g laid out [9, K*C] (kernel taps first).
-    const weightsAtRun = (): string => {
-      const taps = f32(`${wName}.taps_first`, [9, k * c], tapsFirst(floats(byName.get(wName)!), k * c));
-      return op('Reshape', [op('MatMul', [weightTransformAtRun(), taps]), i64(`winograd_f43.shape.u.k${k}.c${c}`, [P, k, c])]);
-    };
     const int = (name: string, value: number): Attr => ({ name, type: AttributeType.INT, i: value });
 
-    const u = options.weights === 'precomputed' ? f32(`${wName}.winograd_f43`, [P, k, c], transformWeights(floats(byName.get(wName)!), k, c)) : weightsAtRun();
+    // U = G g Gᵀ, computed at each run so the weights stay their size (stored, U is 36/9 = 4x the
+    // conv's weight bytes): one GEMM, [36, 9] x g laid out [9, K*C] (kernel taps first).
+    const taps = f32(`${wName}.taps_first`, [9, k * c], tapsFirst(floats(byName.get(wName)!), k * c));
+    const u = op('Reshape', [op('MatMul', [weightTransformAtRun(), taps]), i64(`winograd_f43.shape.u.k${k}.c${c}`, [P, k, c])]);
     const v = op('Conv', [x, f32(`winograd_f43.input_transform.c${c}`, [c * P, 1, TILE_IN, TILE_IN], inputTransformKernel(c))], [
       ints('kernel_shape', [TILE_IN, TILE_IN]),
       ints('strides', [TILE_OUT, TILE_OUT]),

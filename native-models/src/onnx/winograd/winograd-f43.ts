@@ -33,31 +33,6 @@ const AT = [
 
 const P = TILE_IN * TILE_IN;
 
-/**
- * Conv weights [K, C, 3, 3] -> U [36, K, C] with U[i*6+j, k, c] = (G g_kc Gᵀ)[i, j], laid out so one
- * batched MatMul over the 36 tile positions multiplies them with the transformed inputs. Sums run in
- * float64 and round once.
- */
-export function transformWeights(w: Float32Array, k: number, c: number): Float32Array {
-  if (w.length !== k * c * 9) throw new Error(`Winograd: weights hold ${w.length} values, expected ${k}x${c}x3x3`);
-  const u = new Float32Array(P * k * c);
-  const tmp = new Float64Array(TILE_IN * 3);
-  for (let kc = 0; kc < k * c; kc++) {
-    const g = kc * 9;
-    // tmp = G g  (6x3)
-    for (let i = 0; i < TILE_IN; i++) {
-      for (let b = 0; b < 3; b++) tmp[i * 3 + b] = G[i]![0]! * w[g + b]! + G[i]![1]! * w[g + 3 + b]! + G[i]![2]! * w[g + 6 + b]!;
-    }
-    // U = tmp Gᵀ  (6x6), scattered to [ij, k, c]
-    for (let i = 0; i < TILE_IN; i++) {
-      for (let j = 0; j < TILE_IN; j++) {
-        u[(i * TILE_IN + j) * k * c + kc] = tmp[i * 3]! * G[j]![0]! + tmp[i * 3 + 1]! * G[j]![1]! + tmp[i * 3 + 2]! * G[j]![2]!;
-      }
-    }
-  }
-  return u;
-}
-
 /** G ⊗ G as a [36, 9] matrix: row i*6+j, column a*3+b holds G[i][a]·G[j][b], so U = this x g. */
 export function weightTransformMatrix(): Float32Array {
   const out = new Float32Array(P * 9);
