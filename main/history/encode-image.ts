@@ -2,7 +2,7 @@
 // which the store adds at save time) and its thumbnail. The inference process calls this on its
 // own thread, so the filtering, deflate set-up and downscale stay off the main event loop; the
 // store calls it for images given as pixels (tests, imports).
-import { encodePngAsync } from '../png-metadata/encode.ts';
+import { encodePngAsync } from '../../native-models/src/image/png.ts';
 import { THUMBNAIL_SIDE } from './layout.ts';
 import { downscale, type Rgb8Image } from './pixels.ts';
 import type { EncodedImage } from './types.ts';

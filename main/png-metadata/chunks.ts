@@ -1,14 +1,10 @@
-// PNG chunk framing: 8-byte signature, then chunks of [length u32][type 4 bytes][data][crc32 u32].
-// We add and drop text chunks without re-encoding the pixels, so stripping metadata or embedding it
-// in an image encoded elsewhere costs one copy of the file.
+// Reading PNG chunks, and adding or dropping text chunks without re-encoding the pixels, so
+// stripping metadata or embedding it in an image encoded elsewhere costs one copy of the file.
+// The framing (signature, writeChunks) is the encoder's, in native-models.
 import { crc32 } from 'node:zlib';
+import { PNG_SIGNATURE, writeChunks, type PngChunk } from '../../native-models/src/image/png-chunks.ts';
 
-export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-
-export interface PngChunk {
-  type: string;
-  data: Uint8Array;
-}
+export { writeChunks, type PngChunk };
 
 export class PngFormatError extends Error {
   override name = 'PngFormatError';
@@ -37,22 +33,6 @@ export function readChunks(bytes: Uint8Array): PngChunk[] {
     if (type === 'IEND') return chunks;
   }
   throw new PngFormatError('PNG is truncated: no IEND chunk');
-}
-
-export function writeChunks(chunks: readonly PngChunk[]): Uint8Array {
-  const size = 8 + chunks.reduce((n, c) => n + 12 + c.data.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  out.set(PNG_SIGNATURE, 0);
-  let offset = 8;
-  for (const chunk of chunks) {
-    view.setUint32(offset, chunk.data.length);
-    for (let i = 0; i < 4; i++) out[offset + 4 + i] = chunk.type.charCodeAt(i);
-    out.set(chunk.data, offset + 8);
-    view.setUint32(offset + 8 + chunk.data.length, crc32(out.subarray(offset + 4, offset + 8 + chunk.data.length)));
-    offset += 12 + chunk.data.length;
-  }
-  return out;
 }
 
 /** Chunk types that carry text or capture details, dropped by the privacy option. */

@@ -7,7 +7,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveModelSource } from '../src/checkpoint/model-source.ts';
 import { loadModelFolder } from '../src/model/model-folder.ts';
-import { encodePng } from '../src/image/png.ts';
+import { encodePng, rgbPixels } from '../src/image/png.ts';
 import { PREVIEW_DECODER_DIR, StableDiffusionPipeline, VAE_SCALE } from '../src/pipeline/pipeline.ts';
 import { resolveRequest, type GenerateRequest } from '../src/pipeline/request.ts';
 import type { GenerationResult } from '../src/pipeline/pipeline.ts';
@@ -188,7 +188,7 @@ async function main(argv: string[]): Promise<void> {
             // Written as soon as it exists: a script watching the file sees it before the VAE has run.
             onPreview: (preview) => {
               previewPaths.push(...outputPaths(previewOut, preview.rgb.length));
-              preview.rgb.forEach((rgb, i) => writeAtomically(previewPaths[i]!, encodePng({ rgb, width: preview.width, height: preview.height })));
+              preview.rgb.forEach((rgb, i) => writeAtomically(previewPaths[i]!, encodePng(rgbPixels(rgb, preview.width, preview.height))));
             },
           }
         : {}),

@@ -58,7 +58,7 @@ export {
   type GenerationResult,
   type StageTimings,
 } from './pipeline/pipeline.ts';
-export { encodePng, type RgbImage } from './image/png.ts';
+export { encodePng, encodePngAsync, rgbPixels, type DeflateLevel, type PngImage, type PngOptions } from './image/png.ts';
 export { vaeOutputToRgb } from './image/to-rgb.ts';
 export { floatsToHalf, halfToFloats, toHalfBits, fromHalfBits } from './util/float16.ts';
 export { buildTaesdDecoder, randomTaesdWeights, TAESD_CONFIG, type TaesdConfig } from './graph/taesd-decoder.ts';

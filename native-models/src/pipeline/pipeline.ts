@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encodePng } from '../image/png.ts';
+import { encodePng, rgbPixels } from '../image/png.ts';
 import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession, type ModelSession, type ModelSource, type SessionOptions, type SessionTuning } from '../onnx/session.ts';
@@ -414,7 +414,7 @@ export class StableDiffusionPipeline {
       if (pngOption !== false) {
         const textOption = pngOption === true ? undefined : pngOption.text;
         const text = typeof textOption === 'function' ? textOption({ seed, index }) : textOption;
-        image.png = encodePng(image, text);
+        image.png = encodePng(rgbPixels(rgb, imageW, imageH), { text });
       }
       return image;
     });
