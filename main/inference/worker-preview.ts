@@ -55,12 +55,12 @@ export class PreviewDecoderSlot {
 }
 
 /**
- * The preview as PNG with the encoder's default, Paeth + zlib RLE: it is the fastest choice and also
- * the smallest on pictures (the data URL goes to the renderer several times a second in live mode).
- * npm run bench:png, 512² RGB on this 2-core CPU, encode time / size, median of 5:
- *   natural-like  RLE 15 ms / 302 KiB | level 1 20 ms / 356 KiB | level 6 44 ms / 338 KiB | fast-png (before) 33 ms / 611 KiB
- *   smooth        RLE 13 ms / 155 KiB | level 1 14 ms / 189 KiB | level 6 91 ms / 132 KiB | fast-png (before) 34 ms / 579 KiB
- *   noise         RLE 13 ms / 769 KiB | level 1 26 ms / 769 KiB | level 6 27 ms / 769 KiB | fast-png (before) 30 ms / 769 KiB
+ * The preview as PNG with Paeth + zlib RLE (the encoder's default, named here because this is where
+ * speed matters most: live mode sends a data URL several times a second). RLE is the fastest and,
+ * on pictures, also the smallest. npm run bench:png, 512² RGB on this 2-core CPU, median of 5:
+ *   natural-like  RLE 17 ms / 302 KiB | level 1 20 ms / 356 KiB | level 6 45 ms / 338 KiB | fast-png (before) 42 ms / 611 KiB
+ *   smooth        RLE 14 ms / 155 KiB | level 1 15 ms / 189 KiB | level 6 93 ms / 132 KiB | fast-png (before) 34 ms / 579 KiB
+ *   noise         RLE 15 ms / 769 KiB | level 1 28 ms / 769 KiB | level 6 29 ms / 769 KiB | fast-png (before) 33 ms / 769 KiB
  */
 export function encodePreview(rgb: Uint8Array, width: number, height: number): Uint8Array {
   return encodePng(rgbPixels(rgb, width, height), { deflate: 'rle' });

@@ -30,13 +30,11 @@ export interface PngOptions {
 export type DeflateLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
 /**
- * Why RLE by default (npm run bench:png, 512² RGB on this 2-core CPU, filter + deflate, median of 5):
- *   natural-like picture  rle 15 ms / 302 KiB, level 1 20 ms / 356 KiB, level 6 44 ms / 338 KiB
- *   smooth gradients      rle 13 ms / 155 KiB, level 1 14 ms / 189 KiB, level 6 91 ms / 132 KiB
- *   noise                 rle 13 ms / 769 KiB, level 1 26 ms / 769 KiB, level 6 27 ms / 769 KiB
- * After Paeth most of the gain is in Huffman-coding small residuals, which RLE keeps while skipping
- * zlib's match search: smaller than level 6 on natural pictures (what the pipeline makes) at a third
- * of the time; only flat synthetic gradients come out larger (+17%).
+ * Why RLE by default (npm run bench:png, 512² RGB, this 2-core CPU): on a natural-like picture
+ * 17 ms / 302 KiB against level 6's 45 ms / 338 KiB and level 1's 20 ms / 356 KiB; on smooth
+ * gradients 14 ms / 155 KiB against 93 ms / 132 KiB (the one case where it is larger). After Paeth
+ * most of the gain is Huffman-coding small residuals, which RLE keeps while skipping zlib's match
+ * search. Full table where the preview's choice is made (encodePreview, main/inference/worker-preview.ts).
  */
 function zlibOptions(choice: PngOptions['deflate'] = 'rle'): ZlibOptions {
   return choice === 'rle' ? { strategy: constants.Z_RLE } : { level: choice };
