@@ -1,8 +1,8 @@
 // The one PNG encoder: 8-bit RGB/RGBA, every row Paeth-filtered (the filter PIL and libpng pick
 // for photographic images; it halves or better the size of smooth pictures against unfiltered
 // rows), deflated by node:zlib. Two forms with the same output: `encodePng` deflates on the calling
-// thread (the inference process's pipeline, the CLI), `encodePngAsync` deflates on libuv's thread
-// pool so the main process's event loop stays free while history saves. Decoding stays with fast-png.
+// thread (the pipeline, the CLI, previews), `encodePngAsync` deflates on libuv's thread pool so the
+// event loop that saves to history (server or inference worker) stays free. Decoding stays with fast-png.
 import { promisify } from 'node:util';
 import { constants, deflate, deflateSync, type ZlibOptions } from 'node:zlib';
 import { writeChunks, type PngChunk } from './png-chunks.ts';
@@ -46,7 +46,7 @@ export function rgbPixels(rgb: Uint8Array, width: number, height: number): PngIm
 }
 
 /** Scanlines with a leading filter byte, each Paeth-filtered against the row above. */
-export function paethFiltered({ width, height, channels, data }: PngImage): Buffer {
+function paethFiltered({ width, height, channels, data }: PngImage): Buffer {
   const stride = width * channels;
   const out = Buffer.allocUnsafe((stride + 1) * height);
   for (let y = 0; y < height; y++) {
