@@ -1,7 +1,7 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
-//   [--vae-convolutions auto|direct|winograd]
+//   [--vae-convolutions auto|direct|fast]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -132,7 +132,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
 }
 
 function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
-  return choice('vae-convolutions', args['vae-convolutions'], ['auto', 'direct', 'winograd'] as const);
+  return choice('vae-convolutions', args['vae-convolutions'], ['auto', 'direct', 'fast'] as const);
 }
 
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];

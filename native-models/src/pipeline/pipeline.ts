@@ -11,7 +11,7 @@ import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession, type ModelSession, type ModelSource, type SessionOptions, type SessionTuning } from '../onnx/session.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
-import { vaeSource, type VaeConvolutions } from '../onnx/winograd/vae-convolutions.ts';
+import { vaeSource, type VaeConvolutions } from '../onnx/conv-rewrites/vae-convolutions.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
 import { parseSchedulerConfig, SD15_SCHEDULER_CONFIG } from '../scheduler/scheduler-config.ts';
@@ -80,10 +80,10 @@ export interface PipelineOptions extends SessionOptions {
   /** Default 'auto' (split on CPU, batched on GPU providers). */
   cfgBatching?: CfgBatching;
   /**
-   * The VAE decoder's 3x3 convolutions with 512+ input channels: 'winograd' rewrites them into
-   * Winograd F(4x4, 3x3) form (onnx/winograd; ~0.8x the decoder's time on CPU, same image within
-   * float rounding), 'direct' keeps the model's. Default 'auto': Winograd when the UNet runs on CPU
-   * (GPU providers pick their own convolution algorithms).
+   * The VAE decoder's big 3x3 convolutions: 'fast' rewrites them with fewer multiplications
+   * (onnx/conv-rewrites: Winograd F(4x4, 3x3) and upsample convs as 2x2 phases; 0.81x the
+   * decoder's time on CPU, same image within float rounding), 'direct' keeps the model's. Default
+   * 'auto': 'fast' when the UNet runs on CPU (GPU providers pick their own convolution algorithms).
    */
   vaeConvolutions?: 'auto' | VaeConvolutions;
 }
@@ -200,7 +200,7 @@ export class StableDiffusionPipeline {
     try {
       const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
       const unet = new OnnxUNet(await open(sources.unet, 'unet (bytes)'));
-      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'winograd' : 'direct') : vaeConvolutions);
+      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'fast' : 'direct') : vaeConvolutions);
       const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)')));
       const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
       return new StableDiffusionPipeline({

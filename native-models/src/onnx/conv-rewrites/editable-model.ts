@@ -1,0 +1,178 @@
+// A decoded ONNX model that graph rewrites edit in place (./winograd-convs.ts, ./subpixel-upsample.ts)
+// before it is encoded again with every weight inline: onnxruntime cannot mix in-memory and on-disk
+// external data in one session, and in-memory bytes are what the rewritten session opens from.
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { OnnxModel } from '../proto/onnx-model.ts';
+import { AttributeType, DataLocation, DataType, ModelProto } from '../proto/onnx-schema.ts';
+
+type Int = number | { toNumber(): number };
+export const num = (v: Int | undefined | null): number => (v === undefined || v === null ? 0 : typeof v === 'number' ? v : v.toNumber());
+
+export interface Attr {
+  name: string;
+  type?: number;
+  i?: Int;
+  ints?: Int[];
+  s?: Uint8Array;
+  f?: number;
+  t?: Tensor;
+}
+export interface Node {
+  input: string[];
+  output: string[];
+  name: string;
+  opType: string;
+  domain?: string;
+  attribute: Attr[];
+}
+export interface Tensor {
+  name: string;
+  dims: Int[];
+  dataType: number;
+  rawData?: Uint8Array;
+  floatData?: number[];
+  externalData?: Array<{ key: string; value: string }>;
+  dataLocation?: number;
+}
+interface Graph {
+  node: Node[];
+  initializer: Tensor[];
+  input: Array<{ name: string }>;
+}
+
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+export const ints = (name: string, values: number[]): Attr => ({ name, type: AttributeType.INTS, ints: values });
+export const int = (name: string, value: number): Attr => ({ name, type: AttributeType.INT, i: value });
+export const str = (name: string, value: string): Attr => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
+
+export const attrInts = (node: Node, name: string): number[] | undefined => node.attribute.find((a) => a.name === name)?.ints?.map(num);
+export const attrInt = (node: Node, name: string): number | undefined => {
+  const a = node.attribute.find((x) => x.name === name);
+  return a ? num(a.i) : undefined;
+};
+export const attrString = (node: Node, name: string): string | undefined => {
+  const a = node.attribute.find((x) => x.name === name);
+  // protobufjs fills an absent bytes field with a plain empty array, so read it by the attribute's type.
+  return a && a.type === AttributeType.STRING && a.s ? new TextDecoder().decode(Uint8Array.from(a.s)) : undefined;
+};
+
+export class EditableModel {
+  readonly graph: Graph;
+  readonly initializers: Map<string, Tensor>;
+  private readonly model: { graph: Graph };
+  private readonly indexed: OnnxModel;
+  private readonly added: Tensor[] = [];
+  private readonly dropped = new Set<string>();
+
+  static async fromFile(path: string): Promise<EditableModel> {
+    return new EditableModel(await readFile(path), dirname(path));
+  }
+
+  /** @param baseDir the folder external data locations are relative to (the model's folder) */
+  constructor(bytes: Uint8Array, baseDir: string | undefined) {
+    this.indexed = new OnnxModel(bytes, baseDir);
+    this.model = ModelProto.decode(bytes) as unknown as { graph: Graph };
+    this.graph = this.model.graph;
+    this.initializers = new Map(this.graph.initializer.map((t) => [t.name, t]));
+  }
+
+  /** The first graph input that is not a weight (SD graphs: the latents). */
+  get firstInput(): string {
+    return this.graph.input.find((i) => !this.initializers.has(i.name))!.name;
+  }
+
+  /** A float32 initializer's values, wherever they are stored. */
+  floats(name: string): Float32Array {
+    const raw = this.indexed.readInitializer(name);
+    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  }
+
+  /** A float32 constant's values, from an initializer or a Constant node (Resize scales), if it is one. */
+  floatConstant(name: string): Float32Array | undefined {
+    const t = this.initializers.get(name);
+    if (t) return t.dataType === DataType.FLOAT ? this.floats(name) : undefined;
+    const node = this.graph.node.find((n) => n.opType === 'Constant' && n.output[0] === name);
+    const value = node?.attribute.find((a) => a.name === 'value')?.t;
+    if (!value || value.dataType !== DataType.FLOAT) return undefined;
+    if (value.rawData && value.rawData.length > 0) return new Float32Array(Uint8Array.from(value.rawData).buffer);
+    return value.floatData && value.floatData.length > 0 ? Float32Array.from(value.floatData) : undefined;
+  }
+
+  /** How many nodes read each value (for "is this weight used elsewhere" and single-consumer checks). */
+  consumers(): Map<string, number> {
+    const uses = new Map<string, number>();
+    for (const n of this.graph.node) for (const i of n.input) uses.set(i, (uses.get(i) ?? 0) + 1);
+    return uses;
+  }
+
+  /** Adds a new initializer once (rewrites share constants by name); returns its name. */
+  constant(name: string, dims: number[], data: Float32Array | BigInt64Array, dataType: number): string {
+    if (this.initializers.has(name)) {
+      if (this.added.some((t) => t.name === name)) return name;
+      throw new Error(`the model already has an initializer named ${name}`);
+    }
+    const tensor = { name, dims, dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    this.added.push(tensor);
+    this.initializers.set(name, tensor);
+    return name;
+  }
+
+  f32(name: string, dims: number[], data: Float32Array): string {
+    return this.constant(name, dims, data, DataType.FLOAT);
+  }
+
+  i64(name: string, values: number[]): string {
+    return this.constant(name, [values.length], BigInt64Array.from(values.map(BigInt)), DataType.INT64);
+  }
+
+  /** Drops a weight the rewritten nodes no longer read. */
+  drop(name: string): void {
+    this.dropped.add(name);
+  }
+
+  /** The model with its edits, every weight inline. */
+  encode(): Uint8Array {
+    const inline = (t: Tensor): Tensor =>
+      t.dataLocation === DataLocation.EXTERNAL ? { ...t, rawData: this.indexed.readInitializer(t.name), externalData: [], dataLocation: DataLocation.DEFAULT } : t;
+    this.graph.initializer = [...this.graph.initializer.filter((t) => !this.dropped.has(t.name)).map(inline), ...this.added];
+    this.added.length = 0;
+    const size = this.graph.initializer.reduce((s, t) => s + (t.rawData?.length ?? 0), 0);
+    if (size > PROTOBUF_LIMIT - (1 << 24)) {
+      throw new Error(`the rewritten model holds ${size} bytes of weights, over protobuf's 2 GB limit; use the direct convolutions for this model`);
+    }
+    return ModelProto.encode(this.model as never).finish();
+  }
+}
+
+/** Appends nodes named under `at` (e.g. "/decoder/up_blocks.0/upsamplers.0/conv/Conv/Winograd/MatMul_3"). */
+export function nodeWriter(nodes: Node[], at: string): (opType: string, inputs: string[], attribute?: Attr[], output?: string) => string {
+  let count = 0;
+  return (opType, inputs, attribute = [], output) => {
+    const out = output ?? `${at}/${opType}_${count}_output_0`;
+    nodes.push({ name: `${at}/${opType}_${count++}`, opType, domain: '', input: inputs, output: [out], attribute });
+    return out;
+  };
+}
+
+/** K and C of a Conv that is a plain 3x3, stride 1, pad 1, ungrouped convolution with float32 weights. */
+export function plain3x3Conv(node: Node, initializers: Map<string, Tensor>): { k: number; c: number } | undefined {
+  if (node.opType !== 'Conv' || (node.domain ?? '') !== '' || node.input.length < 2) return undefined;
+  const w = initializers.get(node.input[1]!);
+  if (!w || w.dataType !== DataType.FLOAT) return undefined;
+  const dims = w.dims.map(num);
+  if (dims.length !== 4 || dims[2] !== 3 || dims[3] !== 3) return undefined;
+  const bias = node.input[2];
+  if (bias && initializers.get(bias)?.dataType !== DataType.FLOAT) return undefined;
+  const allOnes = (v: number[] | undefined) => v === undefined || v.every((x) => x === 1);
+  if (!allOnes(attrInts(node, 'strides')) || !allOnes(attrInts(node, 'dilations'))) return undefined;
+  if ((attrInt(node, 'group') ?? 1) !== 1) return undefined;
+  const autoPad = attrString(node, 'auto_pad');
+  if (autoPad && autoPad !== 'NOTSET') return undefined;
+  const pads = attrInts(node, 'pads');
+  if (!pads || pads.length !== 4 || !pads.every((p) => p === 1)) return undefined;
+  const kernel = attrInts(node, 'kernel_shape');
+  if (kernel && (kernel[0] !== 3 || kernel[1] !== 3)) return undefined;
+  return { k: dims[0]!, c: dims[1]! };
+}
