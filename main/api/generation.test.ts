@@ -141,7 +141,7 @@ describe('generation through the queue and the inference process', () => {
     assert.ok(!missing.ok && /base model "nope" is not in the models folder/.test(missing.error.message));
   });
 
-  test('Settings.memory low reloads the model with lean sessions and gives the same image', async () => {
+  test('Settings.memory low reloads the model with lean sessions and gives the same image (within 1 of 255)', async () => {
     const run = async () => {
       const { jobIds } = await call(t, 'generate.enqueue', { request: tinyRequest({ seed: 77 }) });
       const [job] = await waitAll(t, jobIds);
@@ -154,7 +154,10 @@ describe('generation through the queue and the inference process', () => {
     try {
       const low = await run();
       assert.ok(low.item.timingsMs.load! > 0, 'the model is reloaded in the other memory mode');
-      assert.deepEqual(low.pixels, normal.pixels);
+      // Low keeps the VAE decoder as exported; the normal form's rewrites differ by float rounding.
+      const differs = Array.from(low.pixels).reduce((max, v, i) => Math.max(max, Math.abs(v - normal.pixels[i]!)), 0);
+      assert.equal(low.pixels.length, normal.pixels.length);
+      assert.ok(differs <= 1, `low-memory pixels differ by ${differs}`);
     } finally {
       await call(t, 'settings.set', { memory: 'normal' });
     }

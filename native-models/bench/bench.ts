@@ -1,7 +1,7 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
-//   [--vae-convolutions auto|direct|fast]
+//   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -47,6 +47,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'compare-plain': { type: 'boolean' },
   'vae-convolutions': { type: 'string' },
+  'unet-attention': { type: 'string' },
   attention: { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
@@ -105,8 +106,8 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   let plainDir: string;
   let fastDir: string;
   if (args['random-sd15']) {
-    plainDir = randomSd15Dir(args, 'plain');
-    fastDir = randomSd15Dir(args, 'fused');
+    // One build for both: the fast form fuses the exported attention when it loads, as the app does.
+    plainDir = fastDir = randomSd15Dir(args, 'plain');
     ensureRandomTaesd(fastDir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
   } else if (args.model) {
     plainDir = fastDir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
@@ -116,7 +117,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   const hasPreview = existsSync(join(fastDir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
       dir: fastDir,
@@ -124,11 +125,16 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
         ...base,
         cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto',
         vaeConvolutions: vaeConvolutionsOf(args) ?? 'auto',
+        unetAttention: unetAttentionOf(args) ?? 'auto',
         ...(fastTuning ? { tuning: fastTuning } : {}),
       },
       decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
     },
   ];
+}
+
+function unetAttentionOf(args: Args): PipelineOptions['unetAttention'] {
+  return choice('unet-attention', args['unet-attention'], ['auto', 'exported', 'fused'] as const);
 }
 
 function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
@@ -177,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
     ...(threads ? { intraOpThreads: threads } : {}),
     ...(cfgBatching ? { cfgBatching } : {}),
     ...(vaeConvolutionsOf(args) ? { vaeConvolutions: vaeConvolutionsOf(args)! } : {}),
+    ...(unetAttentionOf(args) ? { unetAttention: unetAttentionOf(args)! } : {}),
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);
@@ -199,7 +206,7 @@ async function main(argv: string[]): Promise<void> {
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
-    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'} | UNet attention ${pipeline.components.unetAttention ?? 'exported'} | sessions loaded in ${loadMs.toFixed(0)} ms`);
     if (lora) {
       loraBench = await benchLora(pipeline, modelDir, lora, sessions);
       console.log(formatLoraFigures(loraBench.figures));

@@ -3,6 +3,7 @@
 // borrows them, so its release() never closes a kept session.
 import { totalmem } from 'node:os';
 import type { ModelFolder } from '../model/model-folder.ts';
+import { attentionFor, unetGraph, type UnetAttention } from '../onnx/graph-rewrites/unet-attention.ts';
 import { openSession, type ModelSession, type SessionOptions } from '../onnx/session.ts';
 import { OnnxTextEncoder, OnnxUNet, type TextEncoder, type UNet } from '../pipeline/components.ts';
 import { DEFAULT_TUNING, type StableDiffusionPipeline } from '../pipeline/pipeline.ts';
@@ -55,20 +56,19 @@ export class LoraUnets {
   /** Components taken over from pipelines, closed by release(). */
   private readonly owned: Array<{ release(): Promise<void> }> = [];
 
-  constructor(sessionOptions: SessionOptions = {}, budgetBytes = defaultLoraBudgetBytes()) {
-    // A patched UNet gets the base UNet's memory settings (the pipeline's default for networks).
-    const options = { ...sessionOptions, tuning: sessionOptions.tuning ?? DEFAULT_TUNING };
-    this.sessions = new LoraSessions<ModelSession>(
-      (source) =>
-        typeof source === 'string'
-          ? openSession(source, { ...options, label: 'unet/model.onnx' })
-          : openSession(source.modelBytes, {
-              ...options,
-              label: 'unet/model.onnx + LoRA',
-              externalData: fusedExternalData(source),
-            }),
-      budgetBytes,
-    );
+  constructor(sessionOptions: SessionOptions & { unetAttention?: 'auto' | UnetAttention } = {}, budgetBytes = defaultLoraBudgetBytes()) {
+    // A patched UNet gets the base UNet's memory settings and attention form (the pipeline's defaults).
+    const { unetAttention = 'auto', ...rest } = sessionOptions;
+    const options = { ...rest, tuning: rest.tuning ?? DEFAULT_TUNING };
+    const attention = attentionFor(unetAttention, rest.provider);
+    this.sessions = new LoraSessions<ModelSession>(async (source) => {
+      if (typeof source === 'string') {
+        const graph = await unetGraph(source, attention);
+        return openSession(graph.source, { ...options, label: 'unet/model.onnx', ...(graph.externalDataDir ? { externalDataDir: graph.externalDataDir } : {}) });
+      }
+      const graph = await unetGraph(source.modelBytes, attention);
+      return openSession(graph.source, { ...options, label: 'unet/model.onnx + LoRA', externalData: fusedExternalData(source) });
+    }, budgetBytes);
   }
 
   keptKeys(): string[] {

@@ -18,6 +18,8 @@ export interface SessionOptions {
   label?: string;
   /** Weights the model's external-data references resolve to from memory (a LoRA-patched UNet). */
   externalData?: ort.InferenceSession.SessionOptions['externalData'];
+  /** Folder a model given as bytes reads its external data files from (a rewritten graph of a model file). */
+  externalDataDir?: string;
   tuning?: SessionTuning;
 }
 
@@ -159,6 +161,9 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       ...(options.externalData ? { externalData: options.externalData } : {}),
       ...tuningOptions(options.tuning),
     };
+    if (options.externalDataDir) {
+      sessionOptions.extra = { ...(sessionOptions.extra as object | undefined), 'session.model_external_initializers_file_folder_path': options.externalDataDir };
+    }
     try {
       const session =
         typeof source === 'string'

@@ -11,9 +11,9 @@ import { maxAbsDiff } from '../../test/reference-cases.ts';
 import { buildTaesdDecoder, randomTaesdWeights, TAESD_PREFIX, taesdWeightShapes, type TaesdConfig } from '../graph/taesd-decoder.ts';
 import { writeOnnxModel } from '../graph/write-onnx.ts';
 import { ort } from '../onnx/ort.ts';
-import { EditableModel } from '../onnx/conv-rewrites/editable-model.ts';
-import { rewriteUpsampleConvs } from '../onnx/conv-rewrites/subpixel-upsample.ts';
-import { rewriteWinograd } from '../onnx/conv-rewrites/winograd-convs.ts';
+import { EditableModel } from '../onnx/graph-rewrites/editable-model.ts';
+import { rewriteUpsampleConvs } from '../onnx/graph-rewrites/subpixel-upsample.ts';
+import { rewriteWinograd } from '../onnx/graph-rewrites/winograd-convs.ts';
 import { LEAN_TUNING, ORT_DEFAULT_TUNING, StableDiffusionPipeline } from './pipeline.ts';
 import type { GenerateRequest } from './request.ts';
 
@@ -23,7 +23,7 @@ let plain: StableDiffusionPipeline;
 before(async () => {
   mkdirSync(taesdDir);
   writeOnnxModel(buildTaesdDecoder(randomTaesdWeights(5)), taesdDir, 'model.onnx');
-  plain = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', tuning: ORT_DEFAULT_TUNING });
+  plain = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', tuning: ORT_DEFAULT_TUNING });
 });
 after(async () => {
   await plain.release();
@@ -43,7 +43,7 @@ async function withPipeline<T>(options: Parameters<typeof StableDiffusionPipelin
 
 test('CFG as two batch-1 UNet calls gives the batched call\'s latents', async () => {
   const reference = await plain.generate(GUIDED);
-  await withPipeline({ provider: 'cpu', cfgBatching: 'split' }, async (p) => {
+  await withPipeline({ provider: 'cpu', cfgBatching: 'split', unetAttention: 'exported' }, async (p) => {
     const calls: number[] = [];
     const unet = p.components.unet;
     const predict = unet.predict.bind(unet);
@@ -63,7 +63,7 @@ test('CFG as two batch-1 UNet calls gives the batched call\'s latents', async ()
 test('the default and the lean session memory settings (also without prepacking) give the plain settings\' image', async () => {
   const reference = await plain.generate(GUIDED);
   for (const tuning of [undefined, LEAN_TUNING, { ...LEAN_TUNING, prepacking: false }]) {
-    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', ...(tuning ? { tuning } : {}) }, async (p) => {
+    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', ...(tuning ? { tuning } : {}) }, async (p) => {
       const lean = await p.generate(GUIDED);
       assert.ok(maxAbsDiff(lean.latents.final, reference.latents.final) <= 1e-5);
       assert.deepEqual(lean.images.map((i) => i.rgb), reference.images.map((i) => i.rgb));
@@ -73,7 +73,7 @@ test('the default and the lean session memory settings (also without prepacking)
 
 test('preview-then-full: the preview comes first, the full image is the plain one', async () => {
   const reference = await plain.generate(GUIDED);
-  await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', replace: { previewDecoder: join(taesdDir, 'model.onnx') } }, async (p) => {
+  await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', replace: { previewDecoder: join(taesdDir, 'model.onnx') } }, async (p) => {
     const stages: string[] = [];
     let previewEvent: unknown;
     const result = await p.generate({
@@ -127,15 +127,22 @@ for (const [label, rewrite] of REWRITES) {
     const reference = await plain.generate(GUIDED);
     const m = await EditableModel.fromFile(join(TINY_SD15(), 'vae_decoder', 'model.onnx'));
     assert.ok(rewrite(m).length > 0);
-    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', replace: { vaeDecoder: m.encode() } }, async (p) => {
+    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', replace: { vaeDecoder: m.encode() } }, async (p) => {
       const fast = await p.generate(GUIDED);
       for (const [i, image] of fast.images.entries()) assert.ok(maxAbsDiff(image.rgb, reference.images[i]!.rgb) <= 1, `image ${i} differs by ${maxAbsDiff(image.rgb, reference.images[i]!.rgb)}`);
     });
   });
 }
 
-test('the fast VAE form is the default on CPU; the tiny decoder has nothing it rewrites, so it stays direct', async () => {
-  await withPipeline({ provider: 'cpu' }, async (p) => assert.equal(p.components.vaeConvolutions, 'direct'));
+test('the default on CPU (fused UNet attention, fast VAE: here its attention fused) gives the plain images within 1 of 255', async () => {
+  const reference = await plain.generate(GUIDED);
+  await withPipeline({ provider: 'cpu', cfgBatching: 'batched' }, async (p) => {
+    assert.equal(p.components.unetAttention, 'fused');
+    assert.equal(p.components.vaeConvolutions, 'fast');
+    const fast = await p.generate(GUIDED);
+    assert.ok(maxAbsDiff(fast.latents.final, reference.latents.final) <= 1e-4, `latents differ by ${maxAbsDiff(fast.latents.final, reference.latents.final)}`);
+    for (const [i, image] of fast.images.entries()) assert.ok(maxAbsDiff(image.rgb, reference.images[i]!.rgb) <= 1, `image ${i} differs by ${maxAbsDiff(image.rgb, reference.images[i]!.rgb)}`);
+  });
 });
 
 // TAESD's decoder evaluated directly (NCHW float64 loops), for a small width so it runs in milliseconds.

@@ -11,7 +11,8 @@ import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession, type ModelSession, type ModelSource, type SessionOptions, type SessionTuning } from '../onnx/session.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
-import { vaeSource, type VaeConvolutions } from '../onnx/conv-rewrites/vae-convolutions.ts';
+import { attentionFor, unetGraph, type UnetAttention } from '../onnx/graph-rewrites/unet-attention.ts';
+import { vaeSource, type VaeConvolutions } from '../onnx/graph-rewrites/vae-convolutions.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
 import { parseSchedulerConfig, SD15_SCHEDULER_CONFIG } from '../scheduler/scheduler-config.ts';
@@ -49,6 +50,8 @@ export interface PipelineParts {
   cfgBatching?: Exclude<CfgBatching, 'auto'>;
   /** How the VAE decoder's session computes its big convolutions (reported by the benchmark). */
   vaeConvolutions?: VaeConvolutions;
+  /** Whether the UNet's attention runs fused (reported by the benchmark). */
+  unetAttention?: UnetAttention;
   /** SD 1.5: 0.18215. */
   vaeScalingFactor: number;
   /** Pixel sizes must be multiples of this (SD 1.5: 64, from 3 UNet downsamplings and the VAE's 8). */
@@ -81,11 +84,18 @@ export interface PipelineOptions extends SessionOptions {
   cfgBatching?: CfgBatching;
   /**
    * The VAE decoder's big 3x3 convolutions: 'fast' rewrites them with fewer multiplications
-   * (onnx/conv-rewrites: Winograd F(4x4, 3x3) and upsample convs as 2x2 phases; 0.81x the
+   * (onnx/graph-rewrites: Winograd F(4x4, 3x3) and upsample convs as 2x2 phases; 0.81x the
    * decoder's time on CPU, same image within float rounding), 'direct' keeps the model's. Default
    * 'auto': 'fast' when the UNet runs on CPU (GPU providers pick their own convolution algorithms).
    */
   vaeConvolutions?: 'auto' | VaeConvolutions;
+  /**
+   * The UNet's attention: 'fused' rewrites the export's head split, scores, softmax and head merge
+   * into one MultiHeadAttention node (onnx/graph-rewrites; 0.93x the UNet's time on CPU, same
+   * prediction within float rounding), 'exported' keeps the graph. Default 'auto': fused on every
+   * provider but CoreML.
+   */
+  unetAttention?: 'auto' | UnetAttention;
 }
 
 export interface PipelineSources {
@@ -188,18 +198,19 @@ export class StableDiffusionPipeline {
 
   /** Builds a pipeline from graphs given as paths or bytes (e.g. converted in memory from a checkpoint). */
   static async fromSources(sources: PipelineSources, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
-    const { cfgBatching = 'auto', vaeConvolutions = 'auto', tuning, ...sessionOptions } = options;
+    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', tuning, ...sessionOptions } = options;
     const sessionTuning = tuning ?? DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
-    const open = async (source: ModelSource, label: string) => {
-      const session = await openSession(source, { ...sessionOptions, tuning: sessionTuning, label: labelOf(source, label) });
+    const open = async (source: ModelSource, label: string, externalDataDir?: string) => {
+      const session = await openSession(source, { ...sessionOptions, tuning: sessionTuning, label: labelOf(source, label), ...(externalDataDir ? { externalDataDir } : {}) });
       opened.push(session);
       return session;
     };
     try {
       const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
-      const unet = new OnnxUNet(await open(sources.unet, 'unet (bytes)'));
+      const unetSource = await unetGraph(sources.unet, attentionFor(unetAttention, sessionOptions.provider));
+      const unet = new OnnxUNet(await open(unetSource.source, labelOf(sources.unet, 'unet (bytes)'), unetSource.externalDataDir));
       const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'fast' : 'direct') : vaeConvolutions);
       const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)')));
       const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
@@ -212,6 +223,7 @@ export class StableDiffusionPipeline {
         ...(previewDecoder ? { previewDecoder } : {}),
         cfgBatching: cfgBatching === 'auto' ? (unet.provider.used === 'cpu' ? 'split' : 'batched') : cfgBatching,
         vaeConvolutions: vae.form,
+        unetAttention: unetSource.attention,
         vaeScalingFactor: sources.vaeScalingFactor ?? SD15_VAE_SCALING_FACTOR,
         sizeMultiple: VAE_SCALE * 2 ** ((sources.unetDownBlocks ?? 4) - 1),
       });

@@ -39,6 +39,7 @@ interface Graph {
   node: Node[];
   initializer: Tensor[];
   input: Array<{ name: string }>;
+  output: Array<{ name: string }>;
 }
 
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -61,7 +62,7 @@ export const attrString = (node: Node, name: string): string | undefined => {
 export class EditableModel {
   readonly graph: Graph;
   readonly initializers: Map<string, Tensor>;
-  private readonly model: { graph: Graph };
+  private readonly model: { graph: Graph; opsetImport: Array<{ domain?: string; version: Int }> };
   private readonly indexed: OnnxModel;
   private readonly added: Tensor[] = [];
   private readonly dropped = new Set<string>();
@@ -73,7 +74,7 @@ export class EditableModel {
   /** @param baseDir the folder external data locations are relative to (the model's folder) */
   constructor(bytes: Uint8Array, baseDir: string | undefined) {
     this.indexed = new OnnxModel(bytes, baseDir);
-    this.model = ModelProto.decode(bytes) as unknown as { graph: Graph };
+    this.model = ModelProto.decode(bytes) as unknown as EditableModel['model'];
     this.graph = this.model.graph;
     this.initializers = new Map(this.graph.initializer.map((t) => [t.name, t]));
   }
@@ -93,11 +94,51 @@ export class EditableModel {
   floatConstant(name: string): Float32Array | undefined {
     const t = this.initializers.get(name);
     if (t) return t.dataType === DataType.FLOAT ? this.floats(name) : undefined;
+    const value = this.constantNodeValue(name);
+    return value && this.tensorFloats(value);
+  }
+
+  /** An int64 constant's values (shapes, axes), from a small initializer or a Constant node. */
+  int64Constant(name: string): number[] | undefined {
+    const t = this.initializers.get(name) ?? this.constantNodeValue(name);
+    if (!t || t.dataType !== DataType.INT64 || t.dataLocation === DataLocation.EXTERNAL) return undefined;
+    if (t.rawData && t.rawData.length > 0) return Array.from(new BigInt64Array(Uint8Array.from(t.rawData).buffer), Number);
+    const values = (t as { int64Data?: Int[] }).int64Data;
+    return values && values.length > 0 ? values.map(num) : undefined;
+  }
+
+  /** The values of an inline float32 tensor (a Constant node's or an attribute's). */
+  tensorFloats(t: Tensor): Float32Array | undefined {
+    if (t.dataType !== DataType.FLOAT) return undefined;
+    if (t.rawData && t.rawData.length > 0) return new Float32Array(Uint8Array.from(t.rawData).buffer);
+    return t.floatData && t.floatData.length > 0 ? Float32Array.from(t.floatData) : undefined;
+  }
+
+  private constantNodeValue(name: string): Tensor | undefined {
     const node = this.graph.node.find((n) => n.opType === 'Constant' && n.output[0] === name);
-    const value = node?.attribute.find((a) => a.name === 'value')?.t;
-    if (!value || value.dataType !== DataType.FLOAT) return undefined;
-    if (value.rawData && value.rawData.length > 0) return new Float32Array(Uint8Array.from(value.rawData).buffer);
-    return value.floatData && value.floatData.length > 0 ? Float32Array.from(value.floatData) : undefined;
+    return node?.attribute.find((a) => a.name === 'value')?.t;
+  }
+
+  /**
+   * Drops nodes whose outputs nothing reads (left behind by a rewrite, e.g. shape arithmetic), then
+   * the weights no node reads any more (onnxruntime warns of each).
+   */
+  removeDeadNodes(): void {
+    const graphOutputs = new Set(this.graph.output.map((o) => o.name));
+    let read: Set<string>;
+    for (;;) {
+      read = new Set(this.graph.node.flatMap((n) => n.input));
+      const live = this.graph.node.filter((n) => n.output.some((o) => o && (read.has(o) || graphOutputs.has(o))));
+      if (live.length === this.graph.node.length) break;
+      this.graph.node = live;
+    }
+    const declared = new Set(this.graph.input.map((i) => i.name));
+    for (const name of this.initializers.keys()) if (!read.has(name) && !graphOutputs.has(name) && !declared.has(name)) this.drop(name);
+  }
+
+  /** Declares an operator domain (e.g. com.microsoft for contrib ops) the rewritten graph uses. */
+  useDomain(domain: string, version: number): void {
+    if (!this.model.opsetImport.some((o) => (o.domain ?? '') === domain)) this.model.opsetImport.push({ domain, version });
   }
 
   /** How many nodes read each value (for "is this weight used elsewhere" and single-consumer checks). */
@@ -132,11 +173,14 @@ export class EditableModel {
     this.dropped.add(name);
   }
 
-  /** The model with its edits, every weight inline. */
-  encode(): Uint8Array {
+  /**
+   * The model with its edits, every weight inline; or with `keepExternal`, the weights stored outside
+   * the model left there (the session then needs their folder, or the same external data in memory).
+   */
+  encode({ keepExternal = false } = {}): Uint8Array {
     const inline = (t: Tensor): Tensor =>
-      t.dataLocation === DataLocation.EXTERNAL ? { ...t, rawData: this.indexed.readInitializer(t.name), externalData: [], dataLocation: DataLocation.DEFAULT } : t;
-    this.graph.initializer = [...this.graph.initializer.filter((t) => !this.dropped.has(t.name)).map(inline), ...this.added];
+      t.dataLocation === DataLocation.EXTERNAL && !keepExternal ? { ...t, rawData: this.indexed.readInitializer(t.name), externalData: [], dataLocation: DataLocation.DEFAULT } : t;
+    this.graph.initializer = [...this.graph.initializer, ...this.added].filter((t) => !this.dropped.has(t.name)).map(inline);
     this.added.length = 0;
     const size = this.graph.initializer.reduce((s, t) => s + (t.rawData?.length ?? 0), 0);
     if (size > PROTOBUF_LIMIT - (1 << 24)) {

@@ -7,12 +7,14 @@
 // up blocks 1 and 2, 512 ch to 256² and 256 ch to 512²). SD 1.5's VAE decoder at 512² (2-core CPU,
 // min of 3 alternating runs): direct 9.13 s, Winograd alone 8.01 s, both 7.38 s; output within 3e-5.
 // (TAESD's 64-channel upsample convs gain nothing as phases: 0.99-1.37x; its decoder stays as it is.)
+// Its mid-block attention is fused as the UNet's is (./attention-fusion.ts).
 // Winograd rule, measured on the 2-core CPU (SD 1.5 VAE decoder at 512², arena on, min of 3
 // alternating runs): direct 9.2 s; this rule 8.0-8.1 s with the decoder's own peak 1.7-1.9 GiB
 // (direct 1.3 GiB); all 512-channel convs 7.3 s; also the 256-channel ones up to 256² 6.9-7.3 s
 // but 2.4 GiB, which put the whole pipeline at 1.66x its weights (this rule: 1.44-1.57x).
 import type { ModelSource } from '../session.ts';
 import { EditableModel } from './editable-model.ts';
+import { fuseAttention } from './attention-fusion.ts';
 import { rewriteUpsampleConvs } from './subpixel-upsample.ts';
 import { rewriteWinograd, type WinogradOptions } from './winograd-convs.ts';
 
@@ -24,7 +26,7 @@ export async function vaeSource(source: ModelSource, form: VaeConvolutions): Pro
   if (form === 'direct') return { source, form };
   try {
     const m = typeof source === 'string' ? await EditableModel.fromFile(source) : new EditableModel(source, undefined);
-    const rewritten = [...rewriteWinograd(m, VAE_WINOGRAD), ...rewriteUpsampleConvs(m)];
+    const rewritten = [...rewriteWinograd(m, VAE_WINOGRAD), ...rewriteUpsampleConvs(m), ...fuseAttention(m)];
     // fp16 decoders or ones without such convs have nothing to rewrite: keep the original (no re-encoded copy).
     return rewritten.length > 0 ? { source: m.encode(), form: 'fast' } : { source, form: 'direct' };
   } catch (e) {

@@ -1,0 +1,39 @@
+// The UNet's graph with its attention fused (./attention-fusion.ts), for a model file or for a
+// LoRA-patched model in memory. Only the graph is rewritten: the weights stay where they are (the
+// file's external data, read from its folder, or the patched weights handed over in memory), so a
+// 3.4 GB UNet costs a graph decode (~0.4 MB) instead of a copy of its weights.
+import { dirname } from 'node:path';
+import type { ProviderChoice } from '../providers.ts';
+import type { ModelSource } from '../session.ts';
+import { fuseAttention } from './attention-fusion.ts';
+import { EditableModel } from './editable-model.ts';
+
+/** 'fused': MultiHeadAttention where the export's attention is recognised; 'exported': as it is. */
+export type UnetAttention = 'exported' | 'fused';
+
+/** Fused everywhere but CoreML, which has no MultiHeadAttention kernel (those nodes would run on CPU). */
+export function attentionFor(choice: 'auto' | UnetAttention, provider: ProviderChoice | undefined): UnetAttention {
+  return choice === 'auto' ? (provider === 'coreml' ? 'exported' : 'fused') : choice;
+}
+
+export interface UnetGraph {
+  /** The model to open: the rewritten bytes, or the source as given when nothing was fused. */
+  source: ModelSource;
+  /** Folder the rewritten bytes' external data files are read from (a file source's folder). */
+  externalDataDir?: string;
+  attention: UnetAttention;
+}
+
+export async function unetGraph(source: ModelSource, attention: UnetAttention): Promise<UnetGraph> {
+  if (attention === 'exported') return { source, attention };
+  const m = typeof source === 'string' ? await EditableModel.fromFile(source) : new EditableModel(source, undefined);
+  try {
+    if (fuseAttention(m).length === 0) return { source, attention: 'exported' };
+  } catch (e) {
+    // A graph the fusion cannot rewrite cleanly still generates, at the exported attention's speed.
+    console.warn(`${typeof source === 'string' ? source : 'UNet'}: attention left as exported (${(e as Error).message})`);
+    return { source, attention: 'exported' };
+  }
+  const bytes = m.encode({ keepExternal: true });
+  return typeof source === 'string' ? { source: bytes, externalDataDir: dirname(source), attention } : { source: bytes, attention };
+}
