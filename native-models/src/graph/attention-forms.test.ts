@@ -2,7 +2,7 @@
 // maths): 'fused' = com.microsoft MultiHeadAttention in the UNet and the VAE decoder, built so or
 // fused when the plain graph is loaded (onnx/graph-rewrites/attention-fusion.ts).
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -11,7 +11,9 @@ import { COMPONENT_BUILDERS } from '../checkpoint/build-sd15.ts';
 import { loadCheckpoint } from '../checkpoint/load-weights.ts';
 import { fuseAttention } from '../onnx/graph-rewrites/attention-fusion.ts';
 import { EditableModel } from '../onnx/graph-rewrites/editable-model.ts';
+import { unetGraph } from '../onnx/graph-rewrites/unet-attention.ts';
 import { ort } from '../onnx/ort.ts';
+import { openSession } from '../onnx/session.ts';
 import { deriveSd15Config } from './sd15-config.ts';
 import { writeOnnxModel } from './write-onnx.ts';
 
@@ -43,12 +45,16 @@ test('fused attention gives the plain form\'s outputs (UNet, VAE decoder)', asyn
       outputs.push(Object.values(await session.run(FEEDS[folder]!()))[0]!.data as Float32Array);
       await session.release();
     }
-    // The load-time fusion turns the plain build into the fused one's nodes.
-    const m = await EditableModel.fromFile(join(dir, `${folder}-plain`, 'model.onnx'));
+    // The load-time fusion turns the plain build into the fused one's nodes, its weights left in
+    // the folder's external data file.
+    const plainModel = join(dir, `${folder}-plain`, 'model.onnx');
     const heads = build(ck.weights, cfg, 'fused').nodes.filter((n) => n.opType === 'MultiHeadAttention').length;
-    assert.equal(fuseAttention(m).length, heads, `${folder}: attentions fused at load`);
-    const session = await ort.InferenceSession.create(m.encode());
-    outputs.push(Object.values(await session.run(FEEDS[folder]!()))[0]!.data as Float32Array);
+    assert.equal(fuseAttention(await EditableModel.fromFile(plainModel)).length, heads, `${folder}: attentions fused at load`);
+    const graph = await unetGraph(plainModel, 'fused');
+    // No weight is pulled inline: the rewritten model is no larger than the exported graph file.
+    assert.ok(graph.source instanceof Uint8Array && graph.source.length <= statSync(plainModel).size, `${(graph.source as Uint8Array).length} bytes`);
+    const session = await openSession(graph.source, { provider: 'cpu', externalDataDir: graph.externalDataDir! });
+    outputs.push(Object.values((await session.run(FEEDS[folder]!())).outputs)[0]!.data as Float32Array);
     await session.release();
     const [plain, ...faster] = outputs as [Float32Array, ...Float32Array[]];
     for (const [i, fused] of faster.entries()) {

@@ -7,9 +7,15 @@ import { test } from 'node:test';
 import { TINY_SD15 } from '../../../test/fixtures.ts';
 import { maxAbsDiff } from '../../../test/reference-cases.ts';
 import { seeded } from '../../../test/small-models.ts';
+import { applyLora } from '../../lora/apply-lora.ts';
+import { readLoraFile } from '../../lora/lora-file.ts';
+import { fusedExternalData } from '../../lora/patched-session.ts';
+import { LORA_CASES, replayUnetStep, TINY_LORA, TINY_UNET } from '../../lora/test/helpers.ts';
 import { ort } from '../ort.ts';
+import { OnnxModel } from '../proto/onnx-model.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
+import { unetGraph } from './unet-attention.ts';
 
 async function outputs(model: string | Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(model as string);
@@ -58,4 +64,21 @@ test('a graph with nothing to fuse is left as it was', async () => {
   // CLIP's attention adds a causal mask to the scores: not the pattern, so nothing changes.
   assert.deepEqual(fuseAttention(m), []);
   assert.equal(m.graph.node.length, before);
+});
+
+test('a LoRA-patched UNet (weights handed over in memory) is fused from its bytes and predicts as unfused', async () => {
+  const model = await OnnxModel.load(TINY_UNET());
+  const { unet: patched } = await applyLora(await readLoraFile(TINY_LORA()), { unet: model }, 0.75);
+  const graph = await unetGraph(patched!.modelBytes, 'fused');
+  assert.equal(graph.attention, 'fused');
+  assert.equal(graph.externalDataDir, undefined);
+  const options = { externalData: fusedExternalData(patched!) };
+  const fused = await ort.InferenceSession.create(graph.source as Uint8Array, options);
+  const exported = await ort.InferenceSession.create(patched!.modelBytes, options);
+  try {
+    const [a, b] = [await replayUnetStep(fused, LORA_CASES[0].name, 0), await replayUnetStep(exported, LORA_CASES[0].name, 0)];
+    assert.ok(maxAbsDiff(a.out, b.out) < 1e-4, `fused prediction differs by ${maxAbsDiff(a.out, b.out)}`);
+  } finally {
+    await Promise.all([fused.release(), exported.release()]);
+  }
 });
