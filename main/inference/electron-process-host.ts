@@ -8,7 +8,7 @@ export interface UtilityProcessModule {
   fork(
     modulePath: string,
     args?: string[],
-    options?: { env?: Record<string, string | undefined>; serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore' },
+    options?: { env?: Record<string, string | undefined>; serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore'; execArgv?: string[] },
   ): {
     pid: number | undefined;
     postMessage(message: unknown): void;
@@ -25,6 +25,8 @@ export class ElectronProcessHost implements ProcessHost {
     const child = this.utilityProcess.fork(entry, [], {
       env: { ...process.env, ...env },
       serviceName: 'YOSO Studio inference',
+      // Model loads free their copied buffers at once (native-models/src/util/collect-garbage.ts).
+      execArgv: ['--expose-gc'],
       stdio: 'inherit',
     });
     let exited = false;

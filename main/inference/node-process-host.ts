@@ -7,7 +7,8 @@ export class NodeProcessHost implements ProcessHost {
   spawn(entry: string, env: Record<string, string>): WorkerProcess {
     const tsxLoader = import.meta.resolve('tsx');
     const child = fork(entry, [], {
-      execArgv: entry.endsWith('.ts') ? ['--import', tsxLoader] : [],
+      // --expose-gc: model loads free their copied buffers at once (native-models/src/util/collect-garbage.ts).
+      execArgv: ['--expose-gc', ...(entry.endsWith('.ts') ? ['--import', tsxLoader] : [])],
       env: { ...process.env, ...env },
       // 'advanced' = structured clone: PNG bytes cross as Uint8Array instead of JSON arrays.
       serialization: 'advanced',

@@ -7,6 +7,7 @@ import { OnnxModel } from '../onnx/proto/onnx-model.ts';
 import { applyLora, type LoraReport } from './apply-lora.ts';
 import type { PatchedModel } from './fuse-lora.ts';
 import { KeptSessions, type Releasable } from './kept-sessions.ts';
+import { collectGarbage } from '../util/collect-garbage.ts';
 import { fusedBytes } from './patched-session.ts';
 import { readLoraFile, type ParsedLora } from './lora-file.ts';
 
@@ -96,6 +97,8 @@ export class LoraSessions<T extends Releasable> {
       const combination = patching ? await this.patch(base, lora, timings) : await this.plain(base, timings);
       return { value: combination, bytes: combination.bytes };
     });
+    // A new combination's fused weights are now the sessions' copies only: free ours.
+    if (!reused && patching) collectGarbage();
     const result: LoraSessionsResult<T> = { unet: value.unet, reused, timings };
     if (value.textEncoder) result.textEncoder = value.textEncoder;
     report ??= value.report;

@@ -13,6 +13,7 @@ import { openSession, type ModelSession, type ModelSource, type SessionOptions, 
 import type { ProviderReport } from '../onnx/providers.ts';
 import { attentionFor, unetGraph, type UnetAttention } from '../onnx/graph-rewrites/unet-attention.ts';
 import { vaeSource, type VaeConvolutions } from '../onnx/graph-rewrites/vae-convolutions.ts';
+import { collectGarbage } from '../util/collect-garbage.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
 import { parseSchedulerConfig, SD15_SCHEDULER_CONFIG } from '../scheduler/scheduler-config.ts';
@@ -198,6 +199,13 @@ export class StableDiffusionPipeline {
 
   /** Builds a pipeline from graphs given as paths or bytes (e.g. converted in memory from a checkpoint). */
   static async fromSources(sources: PipelineSources, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
+    const pipeline = await StableDiffusionPipeline.open(sources, options);
+    // The rewritten graphs' bytes are the sessions' copies only now (out of scope here): free ours.
+    collectGarbage();
+    return pipeline;
+  }
+
+  private static async open(sources: PipelineSources, options: PipelineOptions): Promise<StableDiffusionPipeline> {
     const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', tuning, ...sessionOptions } = options;
     const sessionTuning = tuning ?? DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
@@ -212,7 +220,7 @@ export class StableDiffusionPipeline {
       const unetSource = await unetGraph(sources.unet, attentionFor(unetAttention, sessionOptions.provider));
       const unet = new OnnxUNet(await open(unetSource.source, labelOf(sources.unet, 'unet (bytes)'), unetSource.externalDataDir));
       const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'fast' : 'direct') : vaeConvolutions);
-      const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)')));
+      const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)'), vae.externalDataDir));
       const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
       return new StableDiffusionPipeline({
         tokenizer: sources.tokenizer,
