@@ -13,6 +13,7 @@ import { fusedExternalData } from '../../lora/patched-session.ts';
 import { LORA_CASES, replayUnetStep, TINY_LORA, TINY_UNET } from '../../lora/test/helpers.ts';
 import { ort } from '../ort.ts';
 import { OnnxModel } from '../proto/onnx-model.ts';
+import { DataType } from '../proto/onnx-schema.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
 import { unetGraph } from './unet-attention.ts';
@@ -81,4 +82,12 @@ test('a LoRA-patched UNet (weights handed over in memory) is fused from its byte
   } finally {
     await Promise.all([fused.release(), exported.release()]);
   }
+});
+
+test('a half-precision export keeps its attention (the CPU kernel is float32)', async () => {
+  const m = await EditableModel.fromFile(join(TINY_SD15(), 'vae_decoder', 'model.onnx'));
+  const latents = m.graph.input.find((i) => i.name === m.firstInput)!;
+  latents.type!.tensorType!.elemType = DataType.FLOAT16;
+  assert.deepEqual(fuseAttention(m), []);
+  assert.equal(count(m, 'Softmax'), 1);
 });

@@ -20,11 +20,17 @@ const MS_DOMAIN = 'com.microsoft';
 
 /** Fuses every recognised attention in place; returns the names of the Softmax nodes fused. */
 export function fuseAttention(m: EditableModel): string[] {
+  // Half-precision exports keep their attention: onnxruntime's CPU MultiHeadAttention is float32.
+  if (m.firstInputType !== DataType.FLOAT) return [];
   const producers = new Map<string, Node>();
   const consumers = new Map<string, Node[]>();
   for (const node of m.graph.node) {
     for (const o of node.output) producers.set(o, node);
-    for (const i of node.input) consumers.set(i, [...(consumers.get(i) ?? []), node]);
+    for (const i of node.input) {
+      const readers = consumers.get(i);
+      if (readers) readers.push(node);
+      else consumers.set(i, [node]);
+    }
   }
   const outputs = new Set(m.graph.output.map((o) => o.name));
   /**

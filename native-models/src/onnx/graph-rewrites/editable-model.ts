@@ -38,7 +38,7 @@ export interface Tensor {
 interface Graph {
   node: Node[];
   initializer: Tensor[];
-  input: Array<{ name: string }>;
+  input: Array<{ name: string; type?: { tensorType?: { elemType?: number } } }>;
   output: Array<{ name: string }>;
 }
 
@@ -82,6 +82,11 @@ export class EditableModel {
   /** The first graph input that is not a weight (SD graphs: the latents). */
   get firstInput(): string {
     return this.graph.input.find((i) => !this.initializers.has(i.name))!.name;
+  }
+
+  /** The element type (DataType) of that input: float16 marks a half-precision export. */
+  get firstInputType(): number | undefined {
+    return this.graph.input.find((i) => !this.initializers.has(i.name))?.type?.tensorType?.elemType;
   }
 
   /** A float32 initializer's values, wherever they are stored. */

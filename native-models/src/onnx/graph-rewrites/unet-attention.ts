@@ -2,11 +2,14 @@
 // LoRA-patched model in memory. Only the graph is rewritten: the weights stay where they are (the
 // file's external data, read from its folder, or the patched weights handed over in memory), so a
 // 3.4 GB UNet costs a graph decode (~0.4 MB) instead of a copy of its weights.
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ProviderChoice } from '../providers.ts';
 import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
+
+const INLINE_WEIGHTS_BYTES = 256 * 2 ** 20;
 
 /** 'fused': MultiHeadAttention where the export's attention is recognised; 'exported': as it is. */
 export type UnetAttention = 'exported' | 'fused';
@@ -26,6 +29,9 @@ export interface UnetGraph {
 
 export async function unetGraph(source: ModelSource, attention: UnetAttention): Promise<UnetGraph> {
   if (attention === 'exported') return { source, attention };
+  // A .onnx file this large holds its weights inline: a half-precision export (a float32 SD 1.5 UNet
+  // is 3.4 GB, so it always keeps them outside), whose attention stays as exported anyway.
+  if (typeof source === 'string' && statSync(source).size > INLINE_WEIGHTS_BYTES) return { source, attention: 'exported' };
   const m = typeof source === 'string' ? await EditableModel.fromFile(source) : new EditableModel(source, undefined);
   try {
     if (fuseAttention(m).length === 0) return { source, attention: 'exported' };
