@@ -4,10 +4,10 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { OnnxModel } from '../onnx/proto/onnx-model.ts';
+import { collectGarbage } from '../util/collect-garbage.ts';
 import { applyLora, type LoraReport } from './apply-lora.ts';
 import type { PatchedModel } from './fuse-lora.ts';
 import { KeptSessions, type Releasable } from './kept-sessions.ts';
-import { collectGarbage } from '../util/collect-garbage.ts';
 import { fusedBytes } from './patched-session.ts';
 import { readLoraFile, type ParsedLora } from './lora-file.ts';
 

@@ -16,7 +16,7 @@ import { OnnxModel } from '../proto/onnx-model.ts';
 import { DataType } from '../proto/onnx-schema.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
-import { unetGraph } from './unet-attention.ts';
+import { attentionFor, unetGraph } from './unet-attention.ts';
 
 async function outputs(model: string | Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(model as string);
@@ -90,4 +90,14 @@ test('a half-precision export keeps its attention (the CPU kernel is float32)', 
   latents.type!.tensorType!.elemType = DataType.FLOAT16;
   assert.deepEqual(fuseAttention(m), []);
   assert.equal(count(m, 'Softmax'), 1);
+});
+
+test('attention is fused unless CoreML is the first provider tried, or the caller chose', () => {
+  assert.equal(attentionFor('auto', 'cpu', 'darwin'), 'fused');
+  assert.equal(attentionFor('auto', 'auto', 'linux'), 'fused');
+  assert.equal(attentionFor('auto', 'dml', 'win32'), 'fused');
+  assert.equal(attentionFor('auto', 'auto', 'darwin'), 'exported');
+  assert.equal(attentionFor('auto', 'coreml', 'darwin'), 'exported');
+  assert.equal(attentionFor('fused', 'coreml', 'darwin'), 'fused');
+  assert.equal(attentionFor('exported', 'cpu', 'linux'), 'exported');
 });

@@ -4,7 +4,7 @@
 // 3.4 GB UNet costs a graph decode (~0.4 MB) instead of a copy of its weights.
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ProviderChoice } from '../providers.ts';
+import { providerCandidates, type ProviderChoice } from '../providers.ts';
 import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
@@ -14,9 +14,13 @@ const INLINE_WEIGHTS_BYTES = 256 * 2 ** 20;
 /** 'fused': MultiHeadAttention where the export's attention is recognised; 'exported': as it is. */
 export type UnetAttention = 'exported' | 'fused';
 
-/** Fused everywhere but CoreML, which has no MultiHeadAttention kernel (those nodes would run on CPU). */
-export function attentionFor(choice: 'auto' | UnetAttention, provider: ProviderChoice | undefined): UnetAttention {
-  return choice === 'auto' ? (provider === 'coreml' ? 'exported' : 'fused') : choice;
+/**
+ * Fused everywhere but where CoreML is the first provider tried (named, or 'auto' on macOS): it has
+ * no MultiHeadAttention kernel, so those nodes would run on the CPU between CoreML partitions.
+ */
+export function attentionFor(choice: 'auto' | UnetAttention, provider: ProviderChoice | undefined, platform = process.platform): UnetAttention {
+  if (choice !== 'auto') return choice;
+  return providerCandidates(provider ?? 'auto', platform)[0] === 'coreml' ? 'exported' : 'fused';
 }
 
 export interface UnetGraph {
