@@ -1,12 +1,17 @@
 // Attention fusion on the graphs it is meant for: the tiny fixture's UNet and VAE decoder as
-// diffusers and torch exported them (batched heads, baddbmm), and this repo's plain builder form
-// (4-D heads, in ../../graph/attention-forms.test.ts). Each against the unfused graph's outputs.
+// diffusers and torch exported them (batched heads, baddbmm), torch's scaled_dot_product_attention
+// export built here, and this repo's plain builder form (4-D heads, in
+// ../../graph/attention-forms.test.ts). Each against the unfused graph's outputs.
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { TINY_SD15 } from '../../../test/fixtures.ts';
 import { maxAbsDiff } from '../../../test/reference-cases.ts';
-import { seeded } from '../../../test/small-models.ts';
+import { floatData, seeded } from '../../../test/small-models.ts';
+import { GraphBuilder } from '../../graph/graph-builder.ts';
+import { writeOnnxModel } from '../../graph/write-onnx.ts';
 import { applyLora } from '../../lora/apply-lora.ts';
 import { readLoraFile } from '../../lora/lora-file.ts';
 import { fusedExternalData } from '../../lora/patched-session.ts';
@@ -26,6 +31,9 @@ async function outputs(model: string | Uint8Array, feeds: Record<string, ort.Ten
     await session.release();
   }
 }
+
+const dir = mkdtempSync(join(tmpdir(), 'yoso-attention-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const count = (m: EditableModel, op: string) => m.graph.node.filter((n) => n.opType === op).length;
 
@@ -101,3 +109,43 @@ test('attention is fused unless CoreML is the first provider tried, or the calle
   assert.equal(attentionFor('fused', 'coreml', 'darwin'), 'fused');
   assert.equal(attentionFor('exported', 'cpu', 'linux'), 'exported');
 });
+
+/**
+ * One attention as torch >= 2.1 exports diffusers' AttnProcessor2_0 (scaled_dot_product_attention):
+ * 4-D heads, the key transposed by SDPA itself, q and kᵀ each times Sqrt(scale), the scale either a
+ * constant or torch's default computed from the query's shape.
+ */
+function sdpaModel(name: string, scale: 'constant' | 'default'): string {
+  const [c, heads] = [16, 2];
+  const g = new GraphBuilder(name);
+  const x = g.input('x', 'float32', [1, 'n', c]);
+  const project = (p: string, seed: number) => g.op('MatMul', [x, g.initializer(`${p}.weight`, 'float32', [c, c], floatData(seeded(c * c, seed, 0.8)))]);
+  const split = (v: string) => g.op('Transpose', [g.op('Reshape', [v, g.constInt64([0, -1, heads, c / heads])])], { perm: [0, 2, 1, 3] });
+  const [q, k, v] = [split(project('q', 1)), split(project('k', 2)), split(project('v', 3))];
+  let s: string;
+  if (scale === 'constant') {
+    s = g.constFloat([0.3], []);
+  } else {
+    const last = g.op('Slice', [g.op('Shape', [q]), g.constInt64([-1]), g.constInt64([2 ** 53])]);
+    s = g.op('Div', [g.constFloat([1], []), g.op('Sqrt', [g.op('Cast', [last], { to: DataType.FLOAT })])]);
+  }
+  const qs = g.op('Mul', [q, g.op('Sqrt', [s])]);
+  const ks = g.op('Mul', [g.op('Transpose', [k], { perm: [0, 1, 3, 2] }), g.op('Sqrt', [s])]);
+  const probs = g.op('Softmax', [g.op('MatMul', [qs, ks])], { axis: -1 });
+  const out = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.constInt64([0, -1, c])]);
+  g.output(out, 'y', 'float32', [1, 'n', c]);
+  writeOnnxModel(g.build(), dir, `${name}.onnx`);
+  return join(dir, `${name}.onnx`);
+}
+
+for (const scale of ['constant', 'default'] as const) {
+  test(`torch's scaled_dot_product_attention export (${scale} scale) is fused and computes the same`, async () => {
+    const path = sdpaModel(`sdpa-${scale}`, scale);
+    const m = await EditableModel.fromFile(path);
+    assert.equal(fuseAttention(m).length, 1);
+    assert.deepEqual(m.graph.node.map((n) => n.opType).sort(), ['MatMul', 'MatMul', 'MatMul', 'MultiHeadAttention', 'Identity'].sort());
+    const feeds = { x: new ort.Tensor('float32', seeded(1 * 12 * 16, 9, 2), [1, 12, 16]) };
+    const d = maxAbsDiff(await outputs(m.encode(), feeds), await outputs(path, feeds));
+    assert.ok(d < 1e-5, `fused attention differs by ${d}`);
+  });
+}

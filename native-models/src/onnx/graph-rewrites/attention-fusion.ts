@@ -12,6 +12,10 @@
 //     -> Reshape [B, h, N, d] -> Transpose 0213 -> Reshape [B, N, C]
 //   4-D heads (this repo's plain graph builder):
 //     x -> Reshape [0, -1, h, d] -> Transpose 0213 (k: 0231);  same scores;  -> Transpose 0213 -> Reshape
+//   4-D heads through torch's scaled_dot_product_attention export (diffusers' AttnProcessor2_0,
+//   torch >= 2.1): x -> Reshape -> Transpose 0213 (k: then Transpose 0132), each side times
+//   Sqrt(scale), scores = Softmax(MatMul(q √s, kᵀ √s)); scale a constant or torch's default
+//   1/sqrt(d) computed from the query's shape (then d must be a constant of the head split).
 // Anything else is left as it is: a pattern that is not matched exactly costs speed, never the picture.
 import { DataType } from '../proto/onnx-schema.ts';
 import { attrInt, attrInts, type EditableModel, type Node } from './editable-model.ts';
@@ -46,9 +50,15 @@ export function fuseAttention(m: EditableModel): string[] {
   const perm = (node: Node | undefined, ...expected: number[]): boolean => node?.opType === 'Transpose' && sameInts(attrInts(node, 'perm'), expected);
 
   /** Follows x back through a head split; the projection it starts from, the heads, and its nodes. */
-  const headSplit = (x: string, key: boolean): { source: string; heads: number; batched: boolean; nodes: Node[] } | undefined => {
+  const headSplit = (x: string, key: boolean): { source: string; heads: number; headDim?: number; batched: boolean; nodes: Node[] } | undefined => {
     const nodes: Node[] = [];
     let node = producer(x);
+    if (key && perm(node, 0, 1, 3, 2)) {
+      // torch's SDPA export transposes the 4-D key itself: the split before it is a query's.
+      nodes.push(node!);
+      node = producer(node!.input[0]);
+      key = false;
+    }
     if (key && perm(node, 0, 2, 1)) {
       nodes.push(node!);
       node = producer(node!.input[0]);
@@ -65,11 +75,11 @@ export function fuseAttention(m: EditableModel): string[] {
     const split = producer(node!.input[0]);
     if (split?.opType !== 'Reshape') return undefined;
     nodes.push(split);
-    const heads = splitHeads(m, producers, split.input[1]!);
-    if (!heads) return undefined;
+    const shape = splitShape(m, producers, split.input[1]!);
+    if (!shape) return undefined;
     // Every value inside the chain is read by the next node only, so the chain can go.
     if (!nodes.every((n) => soleReader(n.output[0]!))) return undefined;
-    return { source: split.input[0]!, heads, batched, nodes };
+    return { source: split.input[0]!, ...shape, batched, nodes };
   };
 
   const fused: string[] = [];
@@ -101,17 +111,40 @@ export function fuseAttention(m: EditableModel): string[] {
       nodes.push(scaled, producer(scaled.input[zero])!);
       scaled = producer(scaled.input[1 - zero]);
     }
-    if (scaled?.opType !== 'Mul' || !soleReader(scaled.output[0]!)) continue;
-    const scaleSide = scaled.input.findIndex((i) => scalarConstant(m, i) !== undefined);
-    const qk = producer(scaled.input[1 - scaleSide] ?? '');
-    if (scaleSide < 0 || qk?.opType !== 'MatMul' || !soleReader(qk.output[0]!)) continue;
-    const scale = scalarConstant(m, scaled.input[scaleSide]!)!;
-    nodes.push(scaled, qk);
-    const q = headSplit(qk.input[0]!, false);
-    const k = headSplit(qk.input[1]!, true);
+    let scale: number | 'default' | undefined;
+    let qk: Node | undefined;
+    let [qIn, kIn] = ['', ''];
+    if (scaled?.opType === 'Mul' && soleReader(scaled.output[0]!)) {
+      // Scores scaled after the product.
+      const scaleSide = scaled.input.findIndex((i) => scalarConstant(m, i) !== undefined);
+      qk = producer(scaled.input[1 - scaleSide] ?? '');
+      if (scaleSide < 0 || qk?.opType !== 'MatMul' || !soleReader(qk.output[0]!)) continue;
+      scale = scalarConstant(m, scaled.input[scaleSide]!)!;
+      nodes.push(scaled, qk);
+      [qIn, kIn] = qk.input as [string, string];
+    } else if (scaled?.opType === 'MatMul' && soleReader(scaled.output[0]!)) {
+      // torch's SDPA: q and kᵀ each times Sqrt(scale) before the product.
+      qk = scaled;
+      const sides = qk.input.map((i) => rootScaled(m, producers, i));
+      if (!sides[0] || !sides[1] || sides[0].scale !== sides[1].scale) continue;
+      if (!soleReader(sides[0].mul.output[0]!) || !soleReader(sides[1].mul.output[0]!)) continue;
+      scale = sides[0].scale;
+      nodes.push(qk, sides[0].mul, sides[1].mul);
+      [qIn, kIn] = [sides[0].value, sides[1].value];
+    } else {
+      continue;
+    }
+    const q = headSplit(qIn, false);
+    const k = headSplit(kIn, true);
     const v = headSplit(pv.input[1]!, false);
     if (!q || !k || !v || q.heads !== k.heads || q.heads !== v.heads) continue;
     if (q.batched !== k.batched || q.batched !== v.batched) continue;
+    if (scale === 'default') {
+      // torch's default, 1/sqrt(d), from the query's last dimension: d must be known here.
+      if (!q.headDim) continue;
+      scale = 1 / Math.sqrt(q.headDim);
+    }
+    if (scale === undefined) continue;
     // The head merge after MatMul(probs, v).
     const merge: Node[] = [];
     let node = soleReader(pv.output[0]!);
@@ -153,14 +186,46 @@ export function fuseAttention(m: EditableModel): string[] {
   return fused;
 }
 
-/** Heads of a Reshape to [B, N, h, d]: h from a constant shape, or from a Concat of dims with h constant. */
-function splitHeads(m: EditableModel, producers: Map<string, Node>, shape: string): number | undefined {
+/**
+ * Heads (and the head size, when constant) of a Reshape to [B, N, h, d]: from a constant shape, or
+ * from a Concat of dims with h constant.
+ */
+function splitShape(m: EditableModel, producers: Map<string, Node>, shape: string): { heads: number; headDim?: number } | undefined {
+  const withDim = (heads: number | undefined, d: number | undefined) => (heads && heads > 0 ? { heads, ...(d && d > 0 ? { headDim: d } : {}) } : undefined);
   const constant = m.int64Constant(shape);
-  if (constant) return constant.length === 4 && constant[2]! > 0 && (constant[3] === -1 || constant[3]! > 0) ? constant[2] : undefined;
+  if (constant) return constant.length === 4 && (constant[3] === -1 || constant[3]! > 0) ? withDim(constant[2], constant[3]) : undefined;
   const concat = producers.get(shape);
   if (concat?.opType !== 'Concat' || concat.input.length !== 4) return undefined;
-  const heads = m.int64Constant(concat.input[2]!);
-  return heads?.length === 1 && heads[0]! > 0 ? heads[0] : undefined;
+  const [heads, d] = [m.int64Constant(concat.input[2]!), m.int64Constant(concat.input[3]!)];
+  return heads?.length === 1 ? withDim(heads[0], d?.length === 1 ? d[0] : undefined) : undefined;
+}
+
+/**
+ * x · Sqrt(s) as torch's SDPA export writes it for q and kᵀ: the other factor, the Mul, and s (a
+ * constant, or 'default' for torch's 1/sqrt(last dim of the query) computed from its shape).
+ */
+function rootScaled(m: EditableModel, producers: Map<string, Node>, name: string): { value: string; mul: Node; scale: number | 'default' } | undefined {
+  const mul = producers.get(name);
+  if (mul?.opType !== 'Mul') return undefined;
+  const side = mul.input.findIndex((i) => producers.get(i)?.opType === 'Sqrt');
+  if (side < 0) return undefined;
+  const root = producers.get(mul.input[side]!)!;
+  const constant = scalarConstant(m, root.input[0]!);
+  if (constant !== undefined) return { value: mul.input[1 - side]!, mul, scale: constant };
+  return isDefaultScale(m, producers, root.input[0]!) ? { value: mul.input[1 - side]!, mul, scale: 'default' } : undefined;
+}
+
+/** torch's default SDPA scale: [Cast] Div(1, Sqrt([Cast] Slice(Shape(q), [-1], ...))). */
+function isDefaultScale(m: EditableModel, producers: Map<string, Node>, name: string): boolean {
+  const skipCast = (n: Node | undefined) => (n?.opType === 'Cast' ? producers.get(n.input[0]!) : n);
+  const div = skipCast(producers.get(name));
+  if (div?.opType !== 'Div' || scalarConstant(m, div.input[0]!) !== 1) return false;
+  const sqrt = producers.get(div.input[1]!);
+  if (sqrt?.opType !== 'Sqrt') return false;
+  const slice = skipCast(producers.get(sqrt.input[0]!));
+  if (slice?.opType !== 'Slice' || producers.get(slice.input[0]!)?.opType !== 'Shape') return false;
+  const starts = m.int64Constant(slice.input[1]!);
+  return starts?.length === 1 && starts[0] === -1;
 }
 
 /** A scalar float constant (an initializer or Constant node of one value). */
