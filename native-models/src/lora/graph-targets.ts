@@ -3,7 +3,7 @@
 // module path is the node name minus its last segment. The `onnx::MatMul_9096`-style initializer
 // names are export artefacts and are never used for matching.
 import type { OnnxModel } from '../onnx/proto/onnx-model.ts';
-import type { NodeMessage } from '../onnx/proto/onnx-schema.ts';
+import { int64ToNumber, type NodeMessage } from '../onnx/proto/onnx-schema.ts';
 
 /**
  * How the weight is laid out: `outIn` = [out, in(, kH, kW)] (torch layout: Conv, Gemm transB=1),
@@ -26,10 +26,9 @@ export interface GraphTarget {
 }
 
 const FUSIBLE = new Set(['MatMul', 'Gemm', 'Conv']);
-const num = (v: number | { toNumber(): number } | undefined) => (v === undefined ? undefined : typeof v === 'number' ? v : v.toNumber());
-
 function attributeInt(node: NodeMessage, name: string): number | undefined {
-  return num(node.attribute.find((a) => a.name === name)?.i);
+  const i = node.attribute.find((a) => a.name === name)?.i;
+  return i === undefined ? undefined : int64ToNumber(i);
 }
 
 /** `/a.0/b/c/MatMul` -> `a_0_b_c`; undefined for names without a module scope. */

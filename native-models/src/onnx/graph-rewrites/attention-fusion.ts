@@ -18,7 +18,7 @@
 //   1/sqrt(d) computed from the query's shape (then d must be a constant of the head split).
 // Anything else is left as it is: a pattern that is not matched exactly costs speed, never the picture.
 import { DataType } from '../proto/onnx-schema.ts';
-import { attrInt, attrInts, type EditableModel, type Node } from './editable-model.ts';
+import { attrInt, attrInts, float, int, type EditableModel, type Node } from './editable-model.ts';
 
 const MS_DOMAIN = 'com.microsoft';
 
@@ -26,16 +26,8 @@ const MS_DOMAIN = 'com.microsoft';
 export function fuseAttention(m: EditableModel): string[] {
   // Half-precision exports keep their attention: onnxruntime's CPU MultiHeadAttention is float32.
   if (m.firstInputType !== DataType.FLOAT) return [];
-  const producers = new Map<string, Node>();
-  const consumers = new Map<string, Node[]>();
-  for (const node of m.graph.node) {
-    for (const o of node.output) producers.set(o, node);
-    for (const i of node.input) {
-      const readers = consumers.get(i);
-      if (readers) readers.push(node);
-      else consumers.set(i, [node]);
-    }
-  }
+  const producers = m.producers();
+  const consumers = m.readers();
   const outputs = new Set(m.graph.output.map((o) => o.name));
   /**
    * The node reading `value`, when it is the only reader and the value is not a graph output.
@@ -167,8 +159,8 @@ export function fuseAttention(m: EditableModel): string[] {
       input: [q.source, k.source, v.source],
       output: [last.output[0]!],
       attribute: [
-        { name: 'num_heads', type: 2, i: q.heads },
-        { name: 'scale', type: 1, f: scale },
+        int('num_heads', q.heads),
+        float('scale', scale),
       ],
     };
     for (const n of [...nodes, ...q.nodes, ...k.nodes, ...v.nodes, ...merge]) removed.add(n);

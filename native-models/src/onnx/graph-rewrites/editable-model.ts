@@ -4,16 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OnnxModel } from '../proto/onnx-model.ts';
-import { AttributeType, DataLocation, DataType, ModelProto } from '../proto/onnx-schema.ts';
-
-type Int = number | { toNumber(): number };
-export const num = (v: Int | undefined | null): number => (v === undefined || v === null ? 0 : typeof v === 'number' ? v : v.toNumber());
+import type { ModelSource } from '../session.ts';
+import { AttributeType, DataLocation, DataType, int64ToNumber, ModelProto, type Int64 } from '../proto/onnx-schema.ts';
 
 export interface Attr {
   name: string;
   type?: number;
-  i?: Int;
-  ints?: Int[];
+  i?: Int64;
+  ints?: Int64[];
   s?: Uint8Array;
   f?: number;
   t?: Tensor;
@@ -28,7 +26,7 @@ export interface Node {
 }
 export interface Tensor {
   name: string;
-  dims: Int[];
+  dims: Int64[];
   dataType: number;
   rawData?: Uint8Array;
   floatData?: number[];
@@ -46,12 +44,13 @@ const PROTOBUF_LIMIT = 2 ** 31 - 1;
 
 export const ints = (name: string, values: number[]): Attr => ({ name, type: AttributeType.INTS, ints: values });
 export const int = (name: string, value: number): Attr => ({ name, type: AttributeType.INT, i: value });
+export const float = (name: string, value: number): Attr => ({ name, type: AttributeType.FLOAT, f: value });
 export const str = (name: string, value: string): Attr => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
 
-export const attrInts = (node: Node, name: string): number[] | undefined => node.attribute.find((a) => a.name === name)?.ints?.map(num);
+export const attrInts = (node: Node, name: string): number[] | undefined => node.attribute.find((a) => a.name === name)?.ints?.map(int64ToNumber);
 export const attrInt = (node: Node, name: string): number | undefined => {
-  const a = node.attribute.find((x) => x.name === name);
-  return a ? num(a.i) : undefined;
+  const i = node.attribute.find((x) => x.name === name)?.i;
+  return i === undefined ? undefined : int64ToNumber(i);
 };
 export const attrString = (node: Node, name: string): string | undefined => {
   const a = node.attribute.find((x) => x.name === name);
@@ -62,7 +61,7 @@ export const attrString = (node: Node, name: string): string | undefined => {
 export class EditableModel {
   readonly graph: Graph;
   readonly initializers: Map<string, Tensor>;
-  private readonly model: { graph: Graph; opsetImport: Array<{ domain?: string; version: Int }> };
+  private readonly model: { graph: Graph; opsetImport: Array<{ domain?: string; version: Int64 }> };
   private readonly indexed: OnnxModel;
   private readonly added: Tensor[] = [];
   private readonly dropped = new Set<string>();
@@ -71,8 +70,16 @@ export class EditableModel {
     return new EditableModel(await readFile(path), dirname(path));
   }
 
+  /** A model file (its external data read from its folder) or a model's bytes. */
+  static async open(source: ModelSource): Promise<EditableModel> {
+    return typeof source === 'string' ? EditableModel.fromFile(source) : new EditableModel(source, undefined);
+  }
+
   /** @param baseDir the folder external data locations are relative to (the model's folder) */
-  constructor(bytes: Uint8Array, baseDir: string | undefined) {
+  constructor(
+    bytes: Uint8Array,
+    private readonly baseDir: string | undefined,
+  ) {
     this.indexed = new OnnxModel(bytes, baseDir);
     this.model = ModelProto.decode(bytes) as unknown as EditableModel['model'];
     this.graph = this.model.graph;
@@ -81,12 +88,16 @@ export class EditableModel {
 
   /** The first graph input that is not a weight (SD graphs: the latents). */
   get firstInput(): string {
-    return this.graph.input.find((i) => !this.initializers.has(i.name))!.name;
+    return this.firstInputInfo.name;
   }
 
   /** The element type (DataType) of that input: float16 marks a half-precision export. */
   get firstInputType(): number | undefined {
-    return this.graph.input.find((i) => !this.initializers.has(i.name))?.type?.tensorType?.elemType;
+    return this.firstInputInfo.type?.tensorType?.elemType;
+  }
+
+  private get firstInputInfo(): Graph['input'][number] {
+    return this.graph.input.find((i) => !this.initializers.has(i.name))!;
   }
 
   /** A float32 initializer's values, wherever they are stored. */
@@ -108,8 +119,8 @@ export class EditableModel {
     const t = this.initializers.get(name) ?? this.constantNodeValue(name);
     if (!t || t.dataType !== DataType.INT64 || t.dataLocation === DataLocation.EXTERNAL) return undefined;
     if (t.rawData && t.rawData.length > 0) return Array.from(new BigInt64Array(Uint8Array.from(t.rawData).buffer), Number);
-    const values = (t as { int64Data?: Int[] }).int64Data;
-    return values && values.length > 0 ? values.map(num) : undefined;
+    const values = (t as { int64Data?: Int64[] }).int64Data;
+    return values && values.length > 0 ? values.map(int64ToNumber) : undefined;
   }
 
   /** The values of an inline float32 tensor (a Constant node's or an attribute's). */
@@ -138,7 +149,7 @@ export class EditableModel {
       this.graph.node = live;
     }
     const declared = new Set(this.graph.input.map((i) => i.name));
-    for (const name of this.initializers.keys()) if (!read.has(name) && !graphOutputs.has(name) && !declared.has(name)) this.drop(name);
+    for (const name of this.initializers.keys()) if (!read.has(name) && !graphOutputs.has(name) && !declared.has(name)) this.dropped.add(name);
   }
 
   /** Declares an operator domain (e.g. com.microsoft for contrib ops) the rewritten graph uses. */
@@ -146,11 +157,22 @@ export class EditableModel {
     if (!this.model.opsetImport.some((o) => (o.domain ?? '') === domain)) this.model.opsetImport.push({ domain, version });
   }
 
-  /** How many nodes read each value (for "is this weight used elsewhere" and single-consumer checks). */
-  consumers(): Map<string, number> {
-    const uses = new Map<string, number>();
-    for (const n of this.graph.node) for (const i of n.input) uses.set(i, (uses.get(i) ?? 0) + 1);
-    return uses;
+  /** The nodes reading each value, in graph order (single-reader checks before a rewrite). */
+  readers(): Map<string, Node[]> {
+    const readers = new Map<string, Node[]>();
+    for (const n of this.graph.node) {
+      for (const i of n.input) {
+        const list = readers.get(i);
+        if (list) list.push(n);
+        else readers.set(i, [n]);
+      }
+    }
+    return readers;
+  }
+
+  /** The node writing each value. */
+  producers(): Map<string, Node> {
+    return new Map(this.graph.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
   }
 
   /** Adds a new initializer once (rewrites share constants by name); returns its name. */
@@ -173,9 +195,13 @@ export class EditableModel {
     return this.constant(name, [values.length], BigInt64Array.from(values.map(BigInt)), DataType.INT64);
   }
 
-  /** Drops a weight the rewritten nodes no longer read. */
-  drop(name: string): void {
-    this.dropped.add(name);
+  /**
+   * The edited model as a session source: the weights it did not touch stay where they are, read
+   * from the model file's folder (or handed to the session in memory, for a model given as bytes).
+   */
+  toSource(): { source: Uint8Array; externalDataDir?: string } {
+    const source = this.encode({ keepExternal: true });
+    return this.baseDir ? { source, externalDataDir: this.baseDir } : { source };
   }
 
   /**
@@ -189,7 +215,7 @@ export class EditableModel {
     this.added.length = 0;
     const size = this.graph.initializer.reduce((s, t) => s + (t.rawData?.length ?? 0), 0);
     if (size > PROTOBUF_LIMIT - (1 << 24)) {
-      throw new Error(`the rewritten model holds ${size} bytes of weights, over protobuf's 2 GB limit; use the direct convolutions for this model`);
+      throw new Error(`the rewritten model holds ${size} bytes of weights, over protobuf's 2 GB limit`);
     }
     return ModelProto.encode(this.model as never).finish();
   }
@@ -210,7 +236,7 @@ export function plain3x3Conv(node: Node, initializers: Map<string, Tensor>): { k
   if (node.opType !== 'Conv' || (node.domain ?? '') !== '' || node.input.length < 2) return undefined;
   const w = initializers.get(node.input[1]!);
   if (!w || w.dataType !== DataType.FLOAT) return undefined;
-  const dims = w.dims.map(num);
+  const dims = w.dims.map(int64ToNumber);
   if (dims.length !== 4 || dims[2] !== 3 || dims[3] !== 3) return undefined;
   const bias = node.input[2];
   if (bias && initializers.get(bias)?.dataType !== DataType.FLOAT) return undefined;

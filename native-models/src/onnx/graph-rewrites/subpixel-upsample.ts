@@ -28,9 +28,9 @@ const PHASES = [
  * input channels, in place; returns the names of the Conv nodes rewritten.
  */
 export function rewriteUpsampleConvs(m: EditableModel, minInputChannels = 128): string[] {
-  const uses = m.consumers();
+  const readers = m.readers();
   const resizeOf = new Map<string, Node>();
-  for (const node of m.graph.node) if (isNearestDoubling(m, node) && uses.get(node.output[0]!) === 1) resizeOf.set(node.output[0]!, node);
+  for (const node of m.graph.node) if (isNearestDoubling(m, node) && readers.get(node.output[0]!)?.length === 1) resizeOf.set(node.output[0]!, node);
 
   const pairs = new Map<Node, Node>();
   for (const node of m.graph.node) {
@@ -38,12 +38,10 @@ export function rewriteUpsampleConvs(m: EditableModel, minInputChannels = 128): 
     if (resize && (plain3x3Conv(node, m.initializers)?.c ?? 0) >= minInputChannels) pairs.set(resize, node);
   }
   const convs = new Set(pairs.values());
-  // A scales tensor read only by a rewritten Resize goes too (onnxruntime warns of unused ones).
-  const deadScales = new Set([...pairs.keys()].map((r) => r.input[2]!).filter((name) => uses.get(name) === 1));
   const nodes: Node[] = [];
   const rewritten: string[] = [];
   for (const node of m.graph.node) {
-    if (convs.has(node) || (node.opType === 'Constant' && deadScales.has(node.output[0]!))) continue;
+    if (convs.has(node)) continue;
     const conv = pairs.get(node);
     if (!conv) {
       nodes.push(node);
@@ -61,11 +59,11 @@ export function rewriteUpsampleConvs(m: EditableModel, minInputChannels = 128): 
       return op('Conv', bName ? [node.input[0]!, kernel, bName] : [node.input[0]!, kernel], attributes);
     });
     op('DepthToSpace', [op('Concat', phases, [int('axis', 1)])], [int('blocksize', 2), str('mode', 'DCR')], conv.output[0]!);
-    if (uses.get(wName) === 1) m.drop(wName);
     rewritten.push(conv.name);
   }
   m.graph.node = nodes;
-  for (const name of deadScales) if (m.initializers.has(name)) m.drop(name);
+  // The 3x3 weights and the Resize's scales go unless another node reads them (onnxruntime warns of unused ones).
+  if (rewritten.length > 0) m.removeDeadNodes();
   return rewritten;
 }
 

@@ -3,7 +3,6 @@
 // file's external data, read from its folder, or the patched weights handed over in memory), so a
 // 3.4 GB UNet costs a graph decode (~0.4 MB) instead of a copy of its weights.
 import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { providerCandidates, type ProviderChoice } from '../providers.ts';
 import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
@@ -36,7 +35,7 @@ export async function unetGraph(source: ModelSource, attention: UnetAttention): 
   // A .onnx file this large holds its weights inline: a half-precision export (a float32 SD 1.5 UNet
   // is 3.4 GB, so it always keeps them outside), whose attention stays as exported anyway.
   if (typeof source === 'string' && statSync(source).size > INLINE_WEIGHTS_BYTES) return { source, attention: 'exported' };
-  const m = typeof source === 'string' ? await EditableModel.fromFile(source) : new EditableModel(source, undefined);
+  const m = await EditableModel.open(source);
   try {
     if (fuseAttention(m).length === 0) return { source, attention: 'exported' };
   } catch (e) {
@@ -44,6 +43,5 @@ export async function unetGraph(source: ModelSource, attention: UnetAttention): 
     console.warn(`${typeof source === 'string' ? source : 'UNet'}: attention left as exported (${(e as Error).message})`);
     return { source, attention: 'exported' };
   }
-  const bytes = m.encode({ keepExternal: true });
-  return typeof source === 'string' ? { source: bytes, externalDataDir: dirname(source), attention } : { source: bytes, attention };
+  return { ...m.toSource(), attention };
 }

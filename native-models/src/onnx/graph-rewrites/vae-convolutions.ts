@@ -12,7 +12,6 @@
 // alternating runs): direct 9.2 s; this rule 8.0-8.1 s with the decoder's own peak 1.7-1.9 GiB
 // (direct 1.3 GiB); all 512-channel convs 7.3 s; also the 256-channel ones up to 256² 6.9-7.3 s
 // but 2.4 GiB, which put the whole pipeline at 1.66x its weights (this rule: 1.44-1.57x).
-import { dirname } from 'node:path';
 import type { ModelSource } from '../session.ts';
 import { EditableModel } from './editable-model.ts';
 import { fuseAttention } from './attention-fusion.ts';
@@ -33,13 +32,12 @@ export interface VaeSource {
 export async function vaeSource(source: ModelSource, form: VaeConvolutions): Promise<VaeSource> {
   if (form === 'direct') return { source, form };
   try {
-    const m = typeof source === 'string' ? await EditableModel.fromFile(source) : new EditableModel(source, undefined);
+    const m = await EditableModel.open(source);
     const rewritten = [...rewriteWinograd(m, VAE_WINOGRAD), ...rewriteUpsampleConvs(m), ...fuseAttention(m)];
     // fp16 decoders or ones without such convs have nothing to rewrite: keep the original (no re-encoded copy).
     if (rewritten.length === 0) return { source, form: 'direct' };
     // Only the new weights go into the bytes; a file's others stay in its external data.
-    if (typeof source !== 'string') return { source: m.encode(), form: 'fast' };
-    return { source: m.encode({ keepExternal: true }), externalDataDir: dirname(source), form: 'fast' };
+    return { ...m.toSource(), form: 'fast' };
   } catch (e) {
     const label = typeof source === 'string' ? source : 'the VAE decoder';
     throw new Error(`${label}: could not rewrite its convolutions (${(e as Error).message}); use vaeConvolutions 'direct'`);

@@ -11,7 +11,8 @@ import { floatData, runOnce, seeded } from '../../../test/small-models.ts';
 import { GraphBuilder, type AttrValue } from '../../graph/graph-builder.ts';
 import { writeOnnxModel } from '../../graph/write-onnx.ts';
 import { vaeSource } from './vae-convolutions.ts';
-import { winogradModel, winogradModelFromFile } from './winograd-convs.ts';
+import { EditableModel } from './editable-model.ts';
+import { rewriteWinograd, type WinogradOptions } from './winograd-convs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'yoso-winograd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,12 +31,19 @@ function convModel(name: string, c: number, k: number, attributes: Record<string
 }
 
 
+/** The model at `path` with its eligible convs in Winograd form: its bytes and the convs rewritten. */
+async function rewrite(path: string, options: WinogradOptions): Promise<{ bytes: Uint8Array; rewritten: string[] }> {
+  const m = await EditableModel.fromFile(path);
+  const rewritten = rewriteWinograd(m, options);
+  return { bytes: m.encode(), rewritten };
+}
+
 const PAD1 = { kernel_shape: [3, 3], pads: [1, 1, 1, 1] };
 
 for (const bias of [true, false]) {
   test(`a 3x3 conv ${bias ? 'with' : 'without'} bias gives the direct result (batch 2, non-square)`, async () => {
     const path = convModel(`conv-${bias}`, 16, 24, PAD1, bias);
-    const rewritten = await winogradModelFromFile(path, { minInputChannels: 16 });
+    const rewritten = await rewrite(path, { minInputChannels: 16 });
     assert.deepEqual(rewritten.rewritten, ['/conv/Conv']);
     const dims = [2, 16, 12, 20];
     const x = seeded(dims.reduce((a, b) => a * b), 3, 4);
@@ -57,16 +65,16 @@ test('convs that are not 3x3/stride 1/pad 1/group 1, or have fewer channels than
   ];
   for (const [name, attributes, kernel] of cases) {
     const path = convModel(name, 16, 16, attributes, true, kernel);
-    const { rewritten } = await winogradModelFromFile(path, { minInputChannels: 1 });
+    const { rewritten } = await rewrite(path, { minInputChannels: 1 });
     assert.deepEqual(rewritten, [], name);
   }
-  const { rewritten } = await winogradModelFromFile(convModel('few', 16, 16, PAD1, true), { minInputChannels: 17 });
+  const { rewritten } = await rewrite(convModel('few', 16, 16, PAD1, true), { minInputChannels: 17 });
   assert.deepEqual(rewritten, []);
 });
 
 test('the tiny VAE decoder with every eligible conv in Winograd form decodes as the direct one', async () => {
   const path = join(TINY_SD15(), 'vae_decoder', 'model.onnx');
-  const { bytes, rewritten } = await winogradModelFromFile(path, { minInputChannels: 1 });
+  const { bytes, rewritten } = await rewrite(path, { minInputChannels: 1 });
   assert.ok(rewritten.length >= 10, `rewrote ${rewritten.length} convs`);
   const dims = [1, 4, 8, 8];
   const latents = seeded(4 * 8 * 8, 11, 6);
@@ -101,14 +109,14 @@ test('a size limit leaves the convs after a x2 Resize direct: their transformed 
   writeOnnxModel(g.build(), dir, 'resized.onnx');
   const path = join(dir, 'resized.onnx');
   // Transformed input at the 64x64 reference: 36 x 16 channels x 16² tiles x 4 bytes = 576 KiB, 4x after the Resize.
-  const limited = await winogradModelFromFile(path, { minInputChannels: 16, maxTransformBytes: 1 << 20 });
+  const limited = await rewrite(path, { minInputChannels: 16, maxTransformBytes: 1 << 20 });
   assert.deepEqual(limited.rewritten, ['/small/Conv']);
-  assert.deepEqual((await winogradModelFromFile(path, { minInputChannels: 16 })).rewritten, ['/small/Conv', '/large/Conv']);
+  assert.deepEqual((await rewrite(path, { minInputChannels: 16 })).rewritten, ['/small/Conv', '/large/Conv']);
   const dims = [1, 16, 8, 12];
   const input = seeded(16 * 8 * 12, 9, 3);
   assert.ok(maxAbsDiff((await runOnce(limited.bytes, input, dims)).data, (await runOnce(path, input, dims)).data) < 1e-4);
 });
 
 test('a model that is not ONNX is refused with a message', () => {
-  assert.throws(() => winogradModel(new Uint8Array([1, 2, 3]), undefined), /ONNX|graph|invalid|wire/i);
+  assert.throws(() => new EditableModel(new Uint8Array([1, 2, 3]), undefined), /ONNX|graph|invalid|wire/i);
 });

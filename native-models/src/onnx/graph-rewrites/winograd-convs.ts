@@ -17,7 +17,7 @@
 // which needs H and W divisible by 4 (SD's VAE decoder: latent sides are multiples of 8, so every
 // feature map is).
 import { AttributeType, DataType } from '../proto/onnx-schema.ts';
-import { EditableModel, int, ints, nodeWriter, plain3x3Conv, str, type Node } from './editable-model.ts';
+import { int, ints, nodeWriter, plain3x3Conv, str, type EditableModel, type Node } from './editable-model.ts';
 import { inputTransformKernel, outputTransformMatrix, TILE_IN, TILE_OUT, weightTransformMatrix } from './winograd-f43.ts';
 
 export interface WinogradOptions {
@@ -42,7 +42,6 @@ const Q = TILE_OUT * TILE_OUT;
 export function rewriteWinograd(m: EditableModel, options: WinogradOptions = {}): string[] {
   const minChannels = options.minInputChannels ?? 512;
   const graph = m.graph;
-  const uses = m.consumers();
   const nodes: Node[] = [];
 
   // The [36, 9] weight transform times a 1.0 computed from the first input's shape at run time: a
@@ -98,31 +97,12 @@ export function rewriteWinograd(m: EditableModel, options: WinogradOptions = {})
     } else {
       op('DepthToSpace', [blocks], toSpace, output);
     }
-    for (const name of [wName, bName]) if (name && uses.get(name) === 1) m.drop(name);
     rewritten.push(node.name);
   }
   graph.node = nodes;
+  // The original weights (now read as taps-first copies) go unless another node reads them.
+  if (rewritten.length > 0) m.removeDeadNodes();
   return rewritten;
-}
-
-export interface WinogradModel {
-  /** The rewritten model, every weight inline (the caller opens a session from these bytes). */
-  bytes: Uint8Array;
-  /** Names of the Conv nodes rewritten. */
-  rewritten: string[];
-}
-
-/** Reads a model (with its external data) and rewrites its eligible convolutions. */
-export async function winogradModelFromFile(path: string, options: WinogradOptions = {}): Promise<WinogradModel> {
-  const m = await EditableModel.fromFile(path);
-  const rewritten = rewriteWinograd(m, options);
-  return { bytes: m.encode(), rewritten };
-}
-
-export function winogradModel(bytes: Uint8Array, baseDir: string | undefined, options: WinogradOptions = {}): WinogradModel {
-  const m = new EditableModel(bytes, baseDir);
-  const rewritten = rewriteWinograd(m, options);
-  return { bytes: m.encode(), rewritten };
 }
 
 /**

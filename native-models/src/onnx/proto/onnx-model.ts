@@ -9,6 +9,7 @@ import {
   Field,
   NodeProtoType,
   DataType,
+  int64ToNumber,
   TensorProtoType,
   type NodeMessage,
   type TensorProtoMessage,
@@ -33,7 +34,6 @@ export interface ExternalTensorRef {
   length: number;
 }
 
-const toNumber = (v: number | { toNumber(): number }) => (typeof v === 'number' ? v : v.toNumber());
 
 export function bytesPerElement(dataType: number): number {
   switch (dataType) {
@@ -98,7 +98,7 @@ export class OnnxModel {
     const entry = this.tensors.get(name);
     if (!entry) return undefined;
     const { message } = entry;
-    const info: InitializerInfo = { name, dataType: message.dataType, dims: message.dims.map(toNumber) };
+    const info: InitializerInfo = { name, dataType: message.dataType, dims: message.dims.map(int64ToNumber) };
     if (message.dataLocation === DataLocation.EXTERNAL) {
       const kv = new Map(message.externalData.map((e) => [e.key, e.value]));
       const location = kv.get('location');

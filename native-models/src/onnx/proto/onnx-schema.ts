@@ -144,6 +144,10 @@ export const Field = {
   GRAPH_INITIALIZER: 5,
 } as const;
 
+/** protobufjs decodes int64 fields as a number or a Long. */
+export type Int64 = number | { toNumber(): number };
+export const int64ToNumber = (v: Int64): number => (typeof v === 'number' ? v : v.toNumber());
+
 export interface StringStringEntry {
   key: string;
   value: string;
@@ -151,7 +155,7 @@ export interface StringStringEntry {
 
 /** A decoded TensorProto (protobufjs turns int64 into number | Long; see ./tensor.ts). */
 export interface TensorProtoMessage {
-  dims: Array<number | { toNumber(): number }>;
+  dims: Int64[];
   dataType: number;
   floatData: number[];
   int32Data: number[];
@@ -163,8 +167,8 @@ export interface TensorProtoMessage {
 
 export interface AttributeMessage {
   name: string;
-  i?: number | { toNumber(): number };
-  ints: Array<number | { toNumber(): number }>;
+  i?: Int64;
+  ints: Int64[];
 }
 
 export interface NodeMessage {
