@@ -5,9 +5,10 @@
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
-// --compare-plain loads the plain torch-style form and our fastest form in one process and runs
-// them alternately (see forms.ts); with --random-sd15 the fast form is the fused-attention build
-// with a seeded TAESD preview decoder.
+// --compare-plain loads one model twice in one process, in the plain torch-style form and in our
+// fastest form (the app's load-time rewrites; with --random-sd15 also a seeded TAESD preview
+// decoder), and runs them alternately (see forms.ts).
+// --attention picks the form the --random-sd15 build is written in (the app fuses 'plain' when it loads).
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -103,24 +104,23 @@ function randomSd15Dir(args: Args, attention: AttentionForm): string {
 /** --compare-plain: the plain form and the fastest form of the same weights. */
 async function formsFor(args: Args, provider: PipelineOptions['provider'], threads: number | undefined): Promise<[BenchForm, BenchForm]> {
   const base = { provider, ...(threads ? { intraOpThreads: threads } : {}) };
-  let plainDir: string;
-  let fastDir: string;
+  // One model for both forms: the fast one fuses the exported attention when it loads, as the app does.
+  let dir: string;
   if (args['random-sd15']) {
-    // One build for both: the fast form fuses the exported attention when it loads, as the app does.
-    plainDir = fastDir = randomSd15Dir(args, 'plain');
-    ensureRandomTaesd(fastDir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
+    dir = randomSd15Dir(args, 'plain');
+    ensureRandomTaesd(dir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
   } else if (args.model) {
-    plainDir = fastDir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
+    dir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
   } else {
     throw new UsageError('--compare-plain needs --model DIR|FILE or --random-sd15');
   }
-  const hasPreview = existsSync(join(fastDir, PREVIEW_DECODER_DIR, 'model.onnx'));
+  const hasPreview = existsSync(join(dir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir: plainDir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
-      dir: fastDir,
+      dir,
       options: {
         ...base,
         cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto',
