@@ -29,8 +29,9 @@ import { resolveRequest, type GenerateRequest, type PreviewImages, type Resolved
 
 /**
  * How a guided step runs the UNet: one call on the [uncond, cond] batch as diffusers does, or two
- * calls of half the batch (same maths). On CPU the split is faster (measured on SD 1.5 at 512²,
- * 2 cores: batch 2 took 20.1 s, two batch-1 calls 12.4 s); 'auto' picks split on CPU, batched elsewhere.
+ * calls of half the batch (same maths). On CPU the split is never slower (SD 1.5 at 512², 2 cores:
+ * on a loaded machine batch 2 took 20.1 s, two batch-1 calls 12.4 s; on a quiet one, with fused
+ * attention, a tie at 6.44 vs 6.49 s); 'auto' picks split on CPU, batched elsewhere.
  */
 export type CfgBatching = 'auto' | 'batched' | 'split';
 
