@@ -45,8 +45,8 @@ export async function availableProviders(): Promise<string[]> {
   return availableBackends();
 }
 
-/** Settings.memory 'low': no arenas or memory patterns anywhere and the VAE's own convolutions. */
-const LOW_MEMORY = { tuning: LEAN_TUNING, vaeConvolutions: 'direct' } as const;
+/** Settings.memory 'low': no arenas or memory patterns anywhere and the models' own convolutions (the phase forms' weights are 1.8x the originals'). */
+const LOW_MEMORY = { tuning: LEAN_TUNING, vaeConvolutions: 'direct', unetConvolutions: 'direct' } as const;
 
 async function load(baseDir: string, provider: string, memory: MemoryMode = 'normal'): Promise<{ model: Loaded; loadMs: number }> {
   const choice = isProviderChoice(provider) ? provider : 'auto';
@@ -57,7 +57,7 @@ async function load(baseDir: string, provider: string, memory: MemoryMode = 'nor
   const value = (async (): Promise<Loaded> => {
     const folder = loadModelFolder(baseDir);
     const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice, ...(memory === 'low' ? LOW_MEMORY : {}) });
-    return { pipeline, folder, loras: new LoraUnets({ provider: choice }), preview: new PreviewDecoderSlot(pipeline, folder.dir, choice) };
+    return { pipeline, folder, loras: new LoraUnets({ provider: choice, ...(memory === 'low' ? { tuning: LEAN_TUNING } : {}) }), preview: new PreviewDecoderSlot(pipeline, folder.dir, choice) };
   })();
   loaded = { key, value };
   try {

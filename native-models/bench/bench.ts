@@ -1,7 +1,7 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
-//   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused]
+//   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-convolutions auto|direct|fast]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -23,6 +23,7 @@ import { compareForms, formatComparison, formFigures, rssMb, type BenchForm } fr
 import { ORT_DEFAULT_TUNING, PREVIEW_DECODER_DIR, StableDiffusionPipeline, type CfgBatching, type PipelineOptions } from '../src/pipeline/pipeline.ts';
 import { DECODE_MODES, type DecodeMode } from '../src/pipeline/request.ts';
 import type { SessionTuning } from '../src/onnx/session.ts';
+import type { UnetForm } from '../src/onnx/graph-rewrites/unet-graph.ts';
 import { existsSync } from 'node:fs';
 import { formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
 
@@ -49,6 +50,7 @@ const OPTIONS = {
   'compare-plain': { type: 'boolean' },
   'vae-convolutions': { type: 'string' },
   'unet-attention': { type: 'string' },
+  'unet-convolutions': { type: 'string' },
   attention: { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
@@ -117,7 +119,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   const hasPreview = existsSync(join(dir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', unetConvolutions: 'direct', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
       dir,
@@ -126,6 +128,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
         cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto',
         vaeConvolutions: vaeConvolutionsOf(args) ?? 'auto',
         unetAttention: unetAttentionOf(args) ?? 'auto',
+        unetConvolutions: unetConvolutionsOf(args) ?? 'auto',
         ...(fastTuning ? { tuning: fastTuning } : {}),
       },
       decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
@@ -137,8 +140,17 @@ function unetAttentionOf(args: Args): PipelineOptions['unetAttention'] {
   return choice('unet-attention', args['unet-attention'], ['auto', 'exported', 'fused'] as const);
 }
 
+function unetConvolutionsOf(args: Args): PipelineOptions['unetConvolutions'] {
+  return choice('unet-convolutions', args['unet-convolutions'], ['auto', 'direct', 'fast'] as const);
+}
+
 function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
   return choice('vae-convolutions', args['vae-convolutions'], ['auto', 'direct', 'fast'] as const);
+}
+
+function describeUnetForm(form: UnetForm | undefined): string {
+  if (!form) return 'as given';
+  return `attention ${form.attention}, convolutions ${form.convolutions}${form.sharedPrefix ? ', text-free prefix shared' : ''}`;
 }
 
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -184,6 +196,7 @@ async function main(argv: string[]): Promise<void> {
     ...(cfgBatching ? { cfgBatching } : {}),
     ...(vaeConvolutionsOf(args) ? { vaeConvolutions: vaeConvolutionsOf(args)! } : {}),
     ...(unetAttentionOf(args) ? { unetAttention: unetAttentionOf(args)! } : {}),
+    ...(unetConvolutionsOf(args) ? { unetConvolutions: unetConvolutionsOf(args)! } : {}),
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);
@@ -206,7 +219,7 @@ async function main(argv: string[]): Promise<void> {
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
-    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'} | UNet attention ${pipeline.components.unetAttention ?? 'exported'} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'} | UNet ${describeUnetForm(pipeline.components.unetForm)} | sessions loaded in ${loadMs.toFixed(0)} ms`);
     if (lora) {
       loraBench = await benchLora(pipeline, modelDir, lora, sessions);
       console.log(formatLoraFigures(loraBench.figures));

@@ -11,7 +11,7 @@ import { COMPONENT_BUILDERS } from '../checkpoint/build-sd15.ts';
 import { loadCheckpoint } from '../checkpoint/load-weights.ts';
 import { fuseAttention } from '../onnx/graph-rewrites/attention-fusion.ts';
 import { EditableModel } from '../onnx/graph-rewrites/editable-model.ts';
-import { unetGraph } from '../onnx/graph-rewrites/unet-attention.ts';
+import { unetGraphs } from '../onnx/graph-rewrites/unet-graph.ts';
 import { ort } from '../onnx/ort.ts';
 import { openSession } from '../onnx/session.ts';
 import { deriveSd15Config } from './sd15-config.ts';
@@ -50,7 +50,9 @@ test('fused attention gives the plain form\'s outputs (UNet, VAE decoder)', asyn
     const plainModel = join(dir, `${folder}-plain`, 'model.onnx');
     const heads = build(ck.weights, cfg, 'fused').nodes.filter((n) => n.opType === 'MultiHeadAttention').length;
     assert.equal(fuseAttention(await EditableModel.fromFile(plainModel)).length, heads, `${folder}: attentions fused at load`);
-    const graph = await unetGraph(plainModel, 'fused');
+    const graphs = await unetGraphs(plainModel, { attention: 'fused', convolutions: 'direct', sharedPrefix: false });
+    assert.ok('whole' in graphs);
+    const graph = graphs.whole;
     // No weight is pulled inline: the rewritten model is no larger than the exported graph file.
     assert.ok(graph.source instanceof Uint8Array && graph.source.length <= statSync(plainModel).size, `${(graph.source as Uint8Array).length} bytes`);
     const session = await openSession(graph.source, { provider: 'cpu', externalDataDir: graph.externalDataDir! });

@@ -2,12 +2,13 @@
  * VAE output [B,3,H,W] in about [-1, 1] -> one RGB uint8 (HWC) image per batch row, exactly as
  * diffusers converts: clamp(x/2 + 0.5, 0, 1) in float32, then numpy's round(255 * v) (half to even).
  */
-import { f32 } from '../rng/float32-math.ts';
 
-function roundHalfEven(x: number): number {
-  const r = Math.round(x); // rounds .5 up; numpy rounds it to the even neighbour
-  return r - x === 0.5 && (r & 1) === 1 ? r - 1 : r;
-}
+/**
+ * Adding and subtracting 2^52 rounds a double below 2^51 to an integer, ties to even (the FPU's
+ * rounding), which is numpy's round; 3x faster than Math.round with a tie fix-up (5 vs 15-22 ms at
+ * 512²), and the preview's conversion is on the way to the first picture.
+ */
+const ROUND_HALF_EVEN = 2 ** 52;
 
 export function vaeOutputToRgb(data: Float32Array, dims: readonly number[]): Uint8Array[] {
   const [batch, channels, height, width] = dims as [number, number, number, number];
@@ -19,11 +20,11 @@ export function vaeOutputToRgb(data: Float32Array, dims: readonly number[]): Uin
     const base = b * 3 * plane;
     for (let c = 0; c < 3; c++) {
       const offset = base + c * plane;
-      for (let p = 0; p < plane; p++) {
+      for (let p = 0, q = c; p < plane; p++, q += 3) {
         // x/2 is exact in float32, so one rounding gives float32's (x/2) + 0.5.
-        let v = f32(data[offset + p]! * 0.5 + 0.5);
+        let v = Math.fround(data[offset + p]! * 0.5 + 0.5);
         v = v < 0 ? 0 : v > 1 ? 1 : v;
-        rgb[p * 3 + c] = roundHalfEven(f32(v * 255));
+        rgb[q] = Math.fround(v * 255) + ROUND_HALF_EVEN - ROUND_HALF_EVEN;
       }
     }
     images.push(rgb);

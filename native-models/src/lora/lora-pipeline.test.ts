@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { TINY_SD15 } from '../../test/fixtures.ts';
 import { caseRequest, psnr, referenceCases } from '../../test/reference-cases.ts';
 import { loadModelFolder } from '../model/model-folder.ts';
+import { ModelSession } from '../onnx/session.ts';
 import { StableDiffusionPipeline } from '../pipeline/pipeline.ts';
 import { describeLoraReport, LoraUnets } from './lora-pipeline.ts';
 import { TINY_LORA } from './test/helpers.ts';
@@ -43,6 +44,24 @@ for (const c of loraCases) {
     assert.ok(db >= MIN_PSNR_DB, `PSNR ${db.toFixed(1)} dB`);
   });
 }
+
+test("a patched UNet runs in the pipeline's own form: on CPU the guided pair shares its text-free prefix", async () => {
+  assert.equal(pipe.components.unetForm?.sharedPrefix, true);
+  await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 1 });
+  const labels: string[] = [];
+  const run = ModelSession.prototype.run;
+  ModelSession.prototype.run = function (this: ModelSession, feeds) {
+    labels.push(this.label);
+    return run.call(this, feeds);
+  };
+  try {
+    await pipe.generate({ prompt: 'a cat', seed: 1, steps: 1, guidance: 1.5, width: 64, height: 64, png: false });
+  } finally {
+    ModelSession.prototype.run = run;
+  }
+  const unetRuns = labels.filter((l) => l.startsWith('unet/'));
+  assert.deepEqual(unetRuns, ['unet/model.onnx + LoRA (prefix)', 'unet/model.onnx + LoRA (rest)', 'unet/model.onnx + LoRA (rest)']);
+});
 
 test('switching LoRA off and back on: no LoRA image, then the kept LoRA UNet again', async () => {
   const c = loraCases[0]!;

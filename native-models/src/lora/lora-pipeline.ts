@@ -3,9 +3,10 @@
 // borrows them, so its release() never closes a kept session.
 import { totalmem } from 'node:os';
 import type { ModelFolder } from '../model/model-folder.ts';
-import { attentionFor, unetGraph, type UnetAttention } from '../onnx/graph-rewrites/unet-attention.ts';
+import { EXPORTED_UNET, type UnetForm } from '../onnx/graph-rewrites/unet-graph.ts';
 import { openSession, type ModelSession, type SessionOptions } from '../onnx/session.ts';
 import { OnnxTextEncoder, OnnxUNet, type TextEncoder, type UNet } from '../pipeline/components.ts';
+import { openUnet } from '../pipeline/open-unet.ts';
 import { DEFAULT_TUNING, type StableDiffusionPipeline } from '../pipeline/pipeline.ts';
 import type { LoraReport } from './apply-lora.ts';
 import { fusedExternalData } from './patched-session.ts';
@@ -27,6 +28,9 @@ class BorrowedUNet implements UNet {
   predict(...args: Parameters<UNet['predict']>) {
     return this.inner.predict(...args);
   }
+  predictEach(...args: Parameters<UNet['predictEach']>) {
+    return this.inner.predictEach(...args);
+  }
   async release() {}
 }
 
@@ -45,30 +49,37 @@ export interface LoraSwitch {
   report?: LoraReport;
   /** True when the UNet came from the kept sessions (no fusion, no session creation). */
   reused: boolean;
-  timings: LoraSessionsResult<ModelSession>['timings'];
+  timings: LoraSessionsResult<OnnxUNet, ModelSession>['timings'];
 }
 
 export class LoraUnets {
-  private readonly sessions: LoraSessions<ModelSession>;
+  private readonly sessions: LoraSessions<OnnxUNet, ModelSession>;
+  /** The form of the pipeline's own UNet, which patched UNets are opened in too. */
+  private unetForm: UnetForm = EXPORTED_UNET;
   private readonly baseTextEncoders = new WeakMap<StableDiffusionPipeline, TextEncoder>();
   /** One wrapper per patched text-encoder session, so re-applying a LoRA keeps the embedding cache. */
   private readonly patchedTextEncoders = new WeakMap<ModelSession, TextEncoder>();
   /** Components taken over from pipelines, closed by release(). */
   private readonly owned: Array<{ release(): Promise<void> }> = [];
 
-  constructor(sessionOptions: SessionOptions & { unetAttention?: 'auto' | UnetAttention } = {}, budgetBytes = defaultLoraBudgetBytes()) {
-    // A patched UNet gets the base UNet's memory settings and attention form (the pipeline's defaults).
-    const { unetAttention = 'auto', ...rest } = sessionOptions;
-    const options = { ...rest, tuning: rest.tuning ?? DEFAULT_TUNING };
-    const attention = attentionFor(unetAttention, rest.provider);
-    this.sessions = new LoraSessions<ModelSession>(async (source) => {
-      if (typeof source === 'string') {
-        const graph = await unetGraph(source, attention);
-        return openSession(graph.source, { ...options, label: 'unet/model.onnx', ...(graph.externalDataDir ? { externalDataDir: graph.externalDataDir } : {}) });
-      }
-      const graph = await unetGraph(source.modelBytes, attention);
-      return openSession(graph.source, { ...options, label: 'unet/model.onnx + LoRA', externalData: fusedExternalData(source) });
-    }, budgetBytes);
+  constructor(sessionOptions: SessionOptions = {}, budgetBytes = defaultLoraBudgetBytes()) {
+    // A patched UNet gets the base UNet's memory settings (the pipeline's defaults) and form.
+    const options = { ...sessionOptions, tuning: sessionOptions.tuning ?? DEFAULT_TUNING };
+    this.sessions = new LoraSessions<OnnxUNet, ModelSession>(
+      {
+        unet: async (source) => {
+          const opened = await (typeof source === 'string'
+            ? openUnet(source, this.unetForm, (g, part) => openSession(g.source, { ...options, label: `unet/model.onnx${part}`, ...(g.externalDataDir ? { externalDataDir: g.externalDataDir } : {}) }))
+            : openUnet(source.modelBytes, this.unetForm, (g, part) => openSession(g.source, { ...options, label: `unet/model.onnx + LoRA${part}`, externalData: fusedExternalData(source) })));
+          return opened.unet;
+        },
+        textEncoder: (source) =>
+          typeof source === 'string'
+            ? openSession(source, { ...options, label: source })
+            : openSession(source.modelBytes, { ...options, label: 'text_encoder/model.onnx + LoRA', externalData: fusedExternalData(source) }),
+      },
+      budgetBytes,
+    );
   }
 
   keptKeys(): string[] {
@@ -82,16 +93,17 @@ export class LoraUnets {
   /** Switches `pipeline` (opened on `folder`) to the base model with `lora`, or without LoRA. */
   async apply(pipeline: StableDiffusionPipeline, folder: ModelFolder, lora?: LoraSelection): Promise<LoraSwitch> {
     const base = { unet: folder.unet, textEncoder: folder.textEncoder };
+    this.unetForm = pipeline.components.unetForm ?? EXPORTED_UNET;
     if (!this.baseTextEncoders.has(pipeline)) {
       // First switch of this pipeline: its own sessions become kept entries instead of being closed.
       const { unet, textEncoder } = pipeline.components;
-      if (unet instanceof OnnxUNet) await this.sessions.adopt(base, unet.session);
+      if (unet instanceof OnnxUNet) await this.sessions.adopt(base, unet);
       else this.owned.push(unet);
       this.owned.push(textEncoder);
       this.baseTextEncoders.set(pipeline, new BorrowedTextEncoder(textEncoder));
     }
     const result = await this.sessions.sessions(base, lora);
-    pipeline.replaceUnet(new BorrowedUNet(new OnnxUNet(result.unet)));
+    pipeline.replaceUnet(new BorrowedUNet(result.unet));
     pipeline.replaceTextEncoder(result.textEncoder ? this.borrowedTextEncoder(result.textEncoder) : this.baseTextEncoders.get(pipeline)!);
     const change: LoraSwitch = { reused: result.reused, timings: result.timings };
     if (result.report) change.report = result.report;

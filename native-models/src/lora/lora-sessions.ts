@@ -26,19 +26,25 @@ export interface BaseModelPaths {
 /** Opens a session on a model file path or on a patched model (see ./patched-session.ts). */
 export type SessionOpener<T> = (source: string | PatchedModel) => Promise<T>;
 
-export interface LoraSessionsResult<T> {
-  unet: T;
+/** One opener per network, when the UNet is opened as something else than the text encoder. */
+export interface SessionOpeners<U, E> {
+  unet: SessionOpener<U>;
+  textEncoder: SessionOpener<E>;
+}
+
+export interface LoraSessionsResult<U, E = U> {
+  unet: U;
   /** Only when the LoRA patches the text encoder; otherwise use the base text encoder. */
-  textEncoder?: T;
+  textEncoder?: E;
   report?: LoraReport;
   reused: boolean;
   /** Milliseconds spent reading, fusing and opening (0 when reused). */
   timings: { readMs: number; fuseMs: number; openMs: number };
 }
 
-interface KeptCombination<T> extends Releasable {
-  unet: T;
-  textEncoder?: T;
+interface KeptCombination<U, E> extends Releasable {
+  unet: U;
+  textEncoder?: E;
   report?: LoraReport;
 }
 
@@ -54,14 +60,14 @@ function combinationKey(base: BaseModelPaths, loraId: string, scale: number): st
   return JSON.stringify([resolve(base.unet), base.textEncoder ? resolve(base.textEncoder) : '', loraId, scale]);
 }
 
-export class LoraSessions<T extends Releasable> {
-  private readonly kept: KeptSessions<KeptCombination<T>>;
+export class LoraSessions<U extends Releasable, E extends Releasable = U> {
+  private readonly kept: KeptSessions<KeptCombination<U, E>>;
   private readonly zeroScaleReports = new Map<string, LoraReport>();
+  private readonly open: SessionOpeners<U, E>;
 
-  constructor(
-    private readonly open: SessionOpener<T>,
-    budgetBytes: number,
-  ) {
+  /** `open`: one opener for both networks (E is then U), or one each. */
+  constructor(open: SessionOpener<U> | SessionOpeners<U, E>, budgetBytes: number) {
+    this.open = typeof open === 'function' ? { unet: open, textEncoder: open as unknown as SessionOpener<E> } : open;
     this.kept = new KeptSessions(budgetBytes);
   }
 
@@ -75,7 +81,7 @@ export class LoraSessions<T extends Releasable> {
     return this.kept.keys();
   }
 
-  async sessions(base: BaseModelPaths, lora?: LoraSelection): Promise<LoraSessionsResult<T>> {
+  async sessions(base: BaseModelPaths, lora?: LoraSelection): Promise<LoraSessionsResult<U, E>> {
     const timings = { readMs: 0, fuseMs: 0, openMs: 0 };
     const patching = lora !== undefined && lora.scale !== 0;
     const loraId = patching ? await this.loraId(lora.path) : '-';
@@ -99,7 +105,7 @@ export class LoraSessions<T extends Releasable> {
     });
     // A new combination's fused weights are now the sessions' copies only: free ours.
     if (!reused && patching) collectGarbage();
-    const result: LoraSessionsResult<T> = { unet: value.unet, reused, timings };
+    const result: LoraSessionsResult<U, E> = { unet: value.unet, reused, timings };
     if (value.textEncoder) result.textEncoder = value.textEncoder;
     report ??= value.report;
     if (report) result.report = report;
@@ -113,11 +119,11 @@ export class LoraSessions<T extends Releasable> {
     return `${resolve(path)}:${s.size}:${s.mtimeMs}`;
   }
 
-  private async plain(base: BaseModelPaths, timings: LoraSessionsResult<T>['timings']) {
+  private async plain(base: BaseModelPaths, timings: LoraSessionsResult<U, E>['timings']) {
     const started = performance.now();
-    const unet = await this.open(base.unet);
+    const unet = await this.open.unet(base.unet);
     timings.openMs = performance.now() - started;
-    const combination: KeptCombination<T> & { bytes: number } = {
+    const combination: KeptCombination<U, E> & { bytes: number } = {
       unet,
       bytes: await fileBytes(base.unet),
       release: () => unet.release(),
@@ -126,7 +132,7 @@ export class LoraSessions<T extends Releasable> {
   }
 
   /** The graphs to patch; the text encoder only when the LoRA has layers for it. */
-  private async models(base: BaseModelPaths, lora: ParsedLora, timings: LoraSessionsResult<T>['timings']) {
+  private async models(base: BaseModelPaths, lora: ParsedLora, timings: LoraSessionsResult<U, E>['timings']) {
     const started = performance.now();
     const unet = await OnnxModel.load(base.unet);
     const needsTextEncoder = base.textEncoder && lora.layers.some((l) => l.component === 'text_encoder');
@@ -136,7 +142,7 @@ export class LoraSessions<T extends Releasable> {
   }
 
   /** Reads and fuses in a call of its own, so the LoRA and graphs are garbage before sessions open. */
-  private async fuse(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<T>['timings']) {
+  private async fuse(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<U, E>['timings']) {
     let started = performance.now();
     const parsed = await readLoraFile(lora.path);
     timings.readMs = performance.now() - started;
@@ -147,13 +153,13 @@ export class LoraSessions<T extends Releasable> {
     return application;
   }
 
-  private async patch(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<T>['timings']) {
+  private async patch(base: BaseModelPaths, lora: LoraSelection, timings: LoraSessionsResult<U, E>['timings']) {
     const application = await this.fuse(base, lora, timings);
     const started = performance.now();
-    const unet = await this.open(application.unet ?? base.unet);
-    let textEncoder: T | undefined;
+    const unet = await this.open.unet(application.unet ?? base.unet);
+    let textEncoder: E | undefined;
     try {
-      if (application.textEncoder) textEncoder = await this.open(application.textEncoder);
+      if (application.textEncoder) textEncoder = await this.open.textEncoder(application.textEncoder);
     } catch (error) {
       await unet.release();
       throw error;
@@ -163,7 +169,7 @@ export class LoraSessions<T extends Releasable> {
     const bytes =
       (application.unet ? fusedBytes(application.unet) : await fileBytes(base.unet)) +
       (application.textEncoder ? fusedBytes(application.textEncoder) : 0);
-    const combination: KeptCombination<T> & { bytes: number } = {
+    const combination: KeptCombination<U, E> & { bytes: number } = {
       unet,
       report: application.report,
       bytes,
@@ -177,7 +183,7 @@ export class LoraSessions<T extends Releasable> {
   }
 
   /** Keeps an already open base-model UNet (e.g. the one a pipeline was created with) as the no-LoRA entry. */
-  async adopt(base: BaseModelPaths, unet: T): Promise<void> {
+  async adopt(base: BaseModelPaths, unet: U): Promise<void> {
     const bytes = await fileBytes(base.unet);
     await this.kept.acquire(combinationKey(base, '-', 0), async () => ({ value: { unet, release: () => unet.release() }, bytes }));
   }

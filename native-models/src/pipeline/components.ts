@@ -31,6 +31,11 @@ export interface UNet extends PipelineComponent {
   readonly sampleShape?: ReadonlyArray<number | string>;
   /** Noise prediction for sample [B,4,h,w] at one timestep with encoder_hidden_states [B,77,hidden]. */
   predict(sample: Float32Array, sampleDims: number[], timestep: number, hidden: Float32Array, hiddenDims: number[]): Promise<TimedFloats>;
+  /**
+   * One prediction per text for the same sample and timestep (a guided step's negative and prompt
+   * rows, one call each), in order; the work that does not read the text may be done once.
+   */
+  predictEach(sample: Float32Array, sampleDims: number[], timestep: number, hiddens: readonly Float32Array[], hiddenDims: number[], signal?: AbortSignal): Promise<TimedFloats[]>;
 }
 
 export interface VaeDecoder extends PipelineComponent {
@@ -101,25 +106,38 @@ export class OnnxTextEncoder implements TextEncoder {
   }
 }
 
+/**
+ * A UNet session, or two: with `prefix` (../onnx/graph-rewrites/text-free-prefix.ts), the prefix
+ * reads the latents and timestep and `session` reads its outputs and the text embeddings.
+ */
 export class OnnxUNet implements UNet {
   private readonly sample: OnnxValueInfo;
   private readonly timestep: OnnxValueInfo;
   private readonly hidden: OnnxValueInfo;
   private readonly output: string;
 
-  constructor(readonly session: ModelSession) {
-    this.sample = pickInput(session, ['sample'], 'latents');
-    this.timestep = pickInput(session, ['timestep', 'timesteps', 't'], 'timestep');
+  constructor(
+    readonly session: ModelSession,
+    readonly prefix?: ModelSession,
+  ) {
+    const front = prefix ?? session;
+    this.sample = pickInput(front, ['sample'], 'latents');
+    this.timestep = pickInput(front, ['timestep', 'timesteps', 't'], 'timestep');
     this.hidden = pickInput(session, ['encoder_hidden_states'], 'text embeddings');
-    requireFloat(session, this.sample);
+    requireFloat(front, this.sample);
     requireFloat(session, this.hidden);
     if (!['int64', 'int32', 'float32', 'float16'].includes(this.timestep.type)) {
-      throw new Error(`${session.label}: input "${this.timestep.name}" is ${this.timestep.type}; expected int64, int32, float32 or float16`);
+      throw new Error(`${front.label}: input "${this.timestep.name}" is ${this.timestep.type}; expected int64, int32, float32 or float16`);
     }
     if (this.timestep.shape.length > 1) {
-      throw new Error(`${session.label}: input "${this.timestep.name}" has shape [${this.timestep.shape.join(', ')}]; expected a scalar or one axis`);
+      throw new Error(`${front.label}: input "${this.timestep.name}" has shape [${this.timestep.shape.join(', ')}]; expected a scalar or one axis`);
     }
-    rejectExtraInputs(session, [this.sample, this.timestep, this.hidden]);
+    if (prefix) {
+      rejectExtraInputs(prefix, [this.sample, this.timestep]);
+      rejectExtraInputs(session, [this.hidden, ...prefix.signature.outputs]);
+    } else {
+      rejectExtraInputs(session, [this.sample, this.timestep, this.hidden]);
+    }
     this.output = pickOutput(session, 'out_sample');
   }
 
@@ -140,19 +158,34 @@ export class OnnxUNet implements UNet {
     return /batch/i.test(dim) ? [batch] : [1];
   }
 
-  predict(sample: Float32Array, sampleDims: number[], timestep: number, hidden: Float32Array, hiddenDims: number[]): Promise<TimedFloats> {
-    const dims = this.timestepDims(sampleDims[0]!);
-    const count = dims.reduce((a, b) => a * b, 1);
-    const feeds = {
-      [this.sample.name]: floatTensor(this.sample.type, sample, sampleDims),
-      [this.timestep.name]: integerTensor(this.timestep.type, new Array<number>(count).fill(timestep), dims),
-      [this.hidden.name]: floatTensor(this.hidden.type, hidden, hiddenDims),
-    };
-    return runForFloats(this.session, feeds, this.output);
+  async predict(sample: Float32Array, sampleDims: number[], timestep: number, hidden: Float32Array, hiddenDims: number[]): Promise<TimedFloats> {
+    return (await this.predictEach(sample, sampleDims, timestep, [hidden], hiddenDims))[0]!;
   }
 
-  release() {
-    return this.session.release();
+  async predictEach(sample: Float32Array, sampleDims: number[], timestep: number, hiddens: readonly Float32Array[], hiddenDims: number[], signal?: AbortSignal): Promise<TimedFloats[]> {
+    const dims = this.timestepDims(sampleDims[0]!);
+    const count = dims.reduce((a, b) => a * b, 1);
+    let feeds: Parameters<ModelSession['run']>[0] = {
+      [this.sample.name]: floatTensor(this.sample.type, sample, sampleDims),
+      [this.timestep.name]: integerTensor(this.timestep.type, new Array<number>(count).fill(timestep), dims),
+    };
+    let prefixMs = 0;
+    if (this.prefix) {
+      const shared = await this.prefix.run(feeds);
+      feeds = shared.outputs;
+      prefixMs = shared.ortMs;
+    }
+    const results: TimedFloats[] = [];
+    for (const hidden of hiddens) {
+      signal?.throwIfAborted();
+      const out = await runForFloats(this.session, { ...feeds, [this.hidden.name]: floatTensor(this.hidden.type, hidden, hiddenDims) }, this.output);
+      results.push(results.length === 0 ? { ...out, ortMs: out.ortMs + prefixMs } : out);
+    }
+    return results;
+  }
+
+  async release() {
+    await Promise.all([this.session.release(), this.prefix?.release()]);
   }
 }
 

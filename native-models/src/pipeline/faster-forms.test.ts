@@ -14,8 +14,12 @@ import { ort } from '../onnx/ort.ts';
 import { EditableModel } from '../onnx/graph-rewrites/editable-model.ts';
 import { rewriteUpsampleConvs } from '../onnx/graph-rewrites/subpixel-upsample.ts';
 import { rewriteWinograd } from '../onnx/graph-rewrites/winograd-convs.ts';
+import { OnnxUNet } from './components.ts';
 import { LEAN_TUNING, ORT_DEFAULT_TUNING, StableDiffusionPipeline } from './pipeline.ts';
 import type { GenerateRequest } from './request.ts';
+
+/** The exported graphs as they are, diffusers' CFG batching. */
+const PLAIN = { provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', unetConvolutions: 'direct' } as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'yoso-faster-'));
 const taesdDir = join(dir, 'taesd');
@@ -23,7 +27,7 @@ let plain: StableDiffusionPipeline;
 before(async () => {
   mkdirSync(taesdDir);
   writeOnnxModel(buildTaesdDecoder(randomTaesdWeights(5)), taesdDir, 'model.onnx');
-  plain = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', tuning: ORT_DEFAULT_TUNING });
+  plain = await StableDiffusionPipeline.fromFolder(TINY_SD15(), { ...PLAIN, tuning: ORT_DEFAULT_TUNING });
 });
 after(async () => {
   await plain.release();
@@ -41,18 +45,22 @@ async function withPipeline<T>(options: Parameters<typeof StableDiffusionPipelin
   }
 }
 
-test('CFG as two batch-1 UNet calls gives the batched call\'s latents', async () => {
+test('CFG as two batch-1 UNet calls sharing the text-free prefix gives the batched call\'s latents', async () => {
   const reference = await plain.generate(GUIDED);
-  await withPipeline({ provider: 'cpu', cfgBatching: 'split', unetAttention: 'exported' }, async (p) => {
-    const calls: number[] = [];
+  await withPipeline({ ...PLAIN, cfgBatching: 'split' }, async (p) => {
+    assert.deepEqual(p.components.unetForm, { attention: 'exported', convolutions: 'direct', sharedPrefix: true });
     const unet = p.components.unet;
-    const predict = unet.predict.bind(unet);
-    unet.predict = (sample, dims, ...rest) => {
-      calls.push(dims[0]!);
-      return predict(sample, dims, ...rest);
-    };
+    assert.ok(unet instanceof OnnxUNet && unet.prefix, 'the UNet runs as prefix + rest');
+    const calls: string[] = [];
+    for (const session of [unet.prefix, unet.session]) {
+      const run = session.run.bind(session);
+      session.run = (feeds) => {
+        calls.push(`${session === unet.prefix ? 'prefix' : 'rest'}:${(feeds.sample ?? feeds.encoder_hidden_states)!.dims[0]}`);
+        return run(feeds);
+      };
+    }
     const split = await p.generate(GUIDED);
-    assert.deepEqual(calls, [2, 2, 2, 2], 'two calls of the image batch per step');
+    assert.deepEqual(calls, ['prefix:2', 'rest:2', 'rest:2', 'prefix:2', 'rest:2', 'rest:2'], 'per step: the prefix once, then the rest for each text');
     const d = maxAbsDiff(split.latents.final, reference.latents.final);
     assert.ok(d <= 1e-5, `split CFG latents differ by ${d}`);
   });
@@ -63,7 +71,7 @@ test('CFG as two batch-1 UNet calls gives the batched call\'s latents', async ()
 test('the default and the lean session memory settings (also without prepacking) give the plain settings\' image', async () => {
   const reference = await plain.generate(GUIDED);
   for (const tuning of [undefined, LEAN_TUNING, { ...LEAN_TUNING, prepacking: false }]) {
-    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', ...(tuning ? { tuning } : {}) }, async (p) => {
+    await withPipeline({ ...PLAIN, ...(tuning ? { tuning } : {}) }, async (p) => {
       const lean = await p.generate(GUIDED);
       assert.ok(maxAbsDiff(lean.latents.final, reference.latents.final) <= 1e-5);
       assert.deepEqual(lean.images.map((i) => i.rgb), reference.images.map((i) => i.rgb));
@@ -73,7 +81,7 @@ test('the default and the lean session memory settings (also without prepacking)
 
 test('preview-then-full: the preview comes first, the full image is the plain one', async () => {
   const reference = await plain.generate(GUIDED);
-  await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', replace: { previewDecoder: join(taesdDir, 'model.onnx') } }, async (p) => {
+  await withPipeline({ ...PLAIN, replace: { previewDecoder: join(taesdDir, 'model.onnx') } }, async (p) => {
     const stages: string[] = [];
     let previewEvent: unknown;
     const result = await p.generate({
@@ -127,17 +135,30 @@ for (const [label, rewrite] of REWRITES) {
     const reference = await plain.generate(GUIDED);
     const m = await EditableModel.fromFile(join(TINY_SD15(), 'vae_decoder', 'model.onnx'));
     assert.ok(rewrite(m).length > 0);
-    await withPipeline({ provider: 'cpu', cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', replace: { vaeDecoder: m.encode() } }, async (p) => {
+    await withPipeline({ ...PLAIN, replace: { vaeDecoder: m.encode() } }, async (p) => {
       const fast = await p.generate(GUIDED);
       for (const [i, image] of fast.images.entries()) assert.ok(maxAbsDiff(image.rgb, reference.images[i]!.rgb) <= 1, `image ${i} differs by ${maxAbsDiff(image.rgb, reference.images[i]!.rgb)}`);
     });
   });
 }
 
+test('the UNet with its upsample convs as 2x2 phases gives the plain latents and images', async () => {
+  const reference = await plain.generate(GUIDED);
+  const m = await EditableModel.fromFile(join(TINY_SD15(), 'unet', 'model.onnx'));
+  // The tiny UNet's 64 channels are under the 128-channel threshold full-size models pass.
+  assert.deepEqual(rewriteUpsampleConvs(m, 1), [0, 1, 2].map((i) => `/up_blocks.${i}/upsamplers.0/conv/Conv`));
+  await withPipeline({ ...PLAIN, replace: { unet: m.encode() } }, async (p) => {
+    const fast = await p.generate(GUIDED);
+    const d = maxAbsDiff(fast.latents.final, reference.latents.final);
+    assert.ok(d <= 1e-4, `latents differ by ${d}`);
+    for (const [i, image] of fast.images.entries()) assert.ok(maxAbsDiff(image.rgb, reference.images[i]!.rgb) <= 1, `image ${i} differs by ${maxAbsDiff(image.rgb, reference.images[i]!.rgb)}`);
+  });
+});
+
 test('the default on CPU (fused UNet attention, fast VAE: here its attention fused) gives the plain images within 1 of 255', async () => {
   const reference = await plain.generate(GUIDED);
   await withPipeline({ provider: 'cpu', cfgBatching: 'batched' }, async (p) => {
-    assert.equal(p.components.unetAttention, 'fused');
+    assert.equal(p.components.unetForm?.attention, 'fused');
     assert.equal(p.components.vaeConvolutions, 'fast');
     const fast = await p.generate(GUIDED);
     assert.ok(maxAbsDiff(fast.latents.final, reference.latents.final) <= 1e-4, `latents differ by ${maxAbsDiff(fast.latents.final, reference.latents.final)}`);

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import { TINY_SD15 } from '../../test/fixtures.ts';
 import { caseRequest, maxAbsDiff, psnr, referenceCases } from '../../test/reference-cases.ts';
-import { unetGraph } from '../onnx/graph-rewrites/unet-attention.ts';
 import { openSession } from '../onnx/session.ts';
-import { OnnxUNet, type UNet } from './components.ts';
+import type { UNet } from './components.ts';
+import { openUnet } from './open-unet.ts';
 import { StableDiffusionPipeline } from './pipeline.ts';
 import type { StepTrace } from './request.ts';
 
@@ -103,26 +103,28 @@ test('the UNet is replaceable: a second session from the same bytes gives the sa
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const bytes = new Uint8Array(readFileSync(join(TINY_SD15(), 'unet', 'model.onnx')));
-  // In the pipeline's own attention form, so the two sessions compute alike to the bit.
-  assert.equal(pipe.components.unetAttention, 'fused');
-  const session = await openSession((await unetGraph(bytes, 'fused')).source, { provider: 'cpu', label: 'patched unet' });
+  // In the pipeline's own form (on CPU: fused attention, prefix shared by the guided pair), so the
+  // two UNets compute alike to the bit.
+  const form = pipe.components.unetForm!;
+  assert.deepEqual(form, { attention: 'fused', convolutions: 'direct', sharedPrefix: true });
+  const { unet: inner } = await openUnet(bytes, form, (g, part) => openSession(g.source, { provider: 'cpu', label: `patched unet${part}` }));
   const request = { prompt: 'a photo of a cat', seed: 318, steps: 1, guidance: 1.5, width: 64, height: 64, png: false as const };
   const before = await pipe.generate(request);
-  const calls: number[] = [];
-  const inner = new OnnxUNet(session);
+  const calls: string[] = [];
   const counting: UNet = {
     provider: inner.provider,
     release: () => inner.release(),
-    predict: (...args) => {
-      calls.push(args[2]);
-      return inner.predict(...args);
+    predict: (...args) => inner.predict(...args),
+    predictEach: (...args) => {
+      calls.push(`${args[2]} x${args[3].length}`);
+      return inner.predictEach(...args);
     },
   };
   const previous = pipe.replaceUnet(counting);
   try {
     const afterSwap = await pipe.generate(request);
-    // On CPU the guided step runs as two batch-1 calls (cfgBatching 'auto' = split).
-    assert.deepEqual(calls, [999, 999]);
+    // On CPU the guided step runs as two batch-1 calls (cfgBatching 'auto' = split), in one predictEach.
+    assert.deepEqual(calls, ['999 x2']);
     assert.deepEqual(afterSwap.images[0]!.rgb, before.images[0]!.rgb);
   } finally {
     await pipe.replaceUnet(previous).release();

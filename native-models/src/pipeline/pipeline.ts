@@ -11,7 +11,7 @@ import { vaeOutputToRgb } from '../image/to-rgb.ts';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession, type ModelSession, type ModelSource, type SessionOptions, type SessionTuning } from '../onnx/session.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
-import { attentionFor, unetGraph, type UnetAttention } from '../onnx/graph-rewrites/unet-attention.ts';
+import { attentionFor, type UnetAttention, type UnetForm } from '../onnx/graph-rewrites/unet-graph.ts';
 import { vaeSource, type VaeConvolutions } from '../onnx/graph-rewrites/vae-convolutions.ts';
 import { collectGarbage } from '../util/collect-garbage.ts';
 import { f32 } from '../rng/float32-math.ts';
@@ -20,8 +20,9 @@ import { parseSchedulerConfig, SD15_SCHEDULER_CONFIG } from '../scheduler/schedu
 
 export { SD15_SCHEDULER_CONFIG };
 import { ClipTokenizer, type TokenizedPrompt } from '../tokenizer/clip-tokenizer.ts';
-import { OnnxTextEncoder, OnnxUNet, OnnxVaeDecoder, type TextEncoder, type UNet, type VaeDecoder } from './components.ts';
+import { OnnxTextEncoder, OnnxVaeDecoder, type TextEncoder, type TimedFloats, type UNet, type VaeDecoder } from './components.ts';
 import { checkSampleShape, guide, stackRows, VAE_SCALE } from './guidance.ts';
+import { openUnet } from './open-unet.ts';
 import { NoiseSource, imageSeeds } from './noise.ts';
 
 export { VAE_SCALE };
@@ -31,7 +32,8 @@ import { resolveRequest, type GenerateRequest, type PreviewImages, type Resolved
  * How a guided step runs the UNet: one call on the [uncond, cond] batch as diffusers does, or two
  * calls of half the batch (same maths). On CPU the split is never slower (SD 1.5 at 512², 2 cores:
  * on a loaded machine batch 2 took 20.1 s, two batch-1 calls 12.4 s; on a quiet one, with fused
- * attention, a tie at 6.44 vs 6.49 s); 'auto' picks split on CPU, batched elsewhere.
+ * attention, a tie at 6.44 vs 6.49 s), and split calls share the UNet's text-free prefix (one run
+ * for both, 0.95x the pair's time); 'auto' picks split on CPU, batched elsewhere.
  */
 export type CfgBatching = 'auto' | 'batched' | 'split';
 
@@ -52,8 +54,8 @@ export interface PipelineParts {
   cfgBatching?: Exclude<CfgBatching, 'auto'>;
   /** How the VAE decoder's session computes its big convolutions (reported by the benchmark). */
   vaeConvolutions?: VaeConvolutions;
-  /** Whether the UNet's attention runs fused (reported by the benchmark). */
-  unetAttention?: UnetAttention;
+  /** The form the UNet's graphs run in (reported by the benchmark; LoRA-patched UNets take the same). */
+  unetForm?: UnetForm;
   /** SD 1.5: 0.18215. */
   vaeScalingFactor: number;
   /** Pixel sizes must be multiples of this (SD 1.5: 64, from 3 UNet downsamplings and the VAE's 8). */
@@ -98,6 +100,12 @@ export interface PipelineOptions extends SessionOptions {
    * provider but CoreML.
    */
   unetAttention?: 'auto' | UnetAttention;
+  /**
+   * The UNet's upsample convolutions: 'fast' computes each as four 2x2 phase convolutions on the
+   * small map (onnx/graph-rewrites/subpixel-upsample.ts; 0.97x the UNet's time on CPU, same
+   * prediction within float rounding), 'direct' keeps the model's. Default 'auto': 'fast' on CPU.
+   */
+  unetConvolutions?: 'auto' | UnetForm['convolutions'];
 }
 
 export interface PipelineSources {
@@ -207,7 +215,7 @@ export class StableDiffusionPipeline {
   }
 
   private static async open(sources: PipelineSources, options: PipelineOptions): Promise<StableDiffusionPipeline> {
-    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', tuning, ...sessionOptions } = options;
+    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', unetConvolutions = 'auto', tuning, ...sessionOptions } = options;
     const sessionTuning = tuning ?? DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
@@ -218,9 +226,18 @@ export class StableDiffusionPipeline {
     };
     try {
       const textEncoder = new OnnxTextEncoder(await open(sources.textEncoder, 'text_encoder (bytes)'));
-      const unetSource = await unetGraph(sources.unet, attentionFor(unetAttention, sessionOptions.provider));
-      const unet = new OnnxUNet(await open(unetSource.source, labelOf(sources.unet, 'unet (bytes)'), unetSource.externalDataDir));
-      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (unet.provider.used === 'cpu' ? 'fast' : 'direct') : vaeConvolutions);
+      // The provider the text encoder got is the one the others get (a provider that failed to
+      // start is skipped for the process), so it picks the forms that suit it before they open.
+      const onCpu = textEncoder.provider.used === 'cpu';
+      const batching = cfgBatching === 'auto' ? (onCpu ? 'split' : 'batched') : cfgBatching;
+      const wanted: UnetForm = {
+        attention: attentionFor(unetAttention, sessionOptions.provider),
+        convolutions: unetConvolutions === 'auto' ? (onCpu ? 'fast' : 'direct') : unetConvolutions,
+        sharedPrefix: batching === 'split',
+      };
+      const unetLabel = labelOf(sources.unet, 'unet (bytes)');
+      const { unet, form: unetForm } = await openUnet(sources.unet, wanted, (g, part) => open(g.source, unetLabel + part, g.externalDataDir));
+      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (onCpu ? 'fast' : 'direct') : vaeConvolutions);
       const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)'), vae.externalDataDir));
       const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
       return new StableDiffusionPipeline({
@@ -230,9 +247,9 @@ export class StableDiffusionPipeline {
         unet,
         vaeDecoder,
         ...(previewDecoder ? { previewDecoder } : {}),
-        cfgBatching: cfgBatching === 'auto' ? (unet.provider.used === 'cpu' ? 'split' : 'batched') : cfgBatching,
+        cfgBatching: batching,
         vaeConvolutions: vae.form,
-        unetAttention: unetSource.attention,
+        unetForm,
         vaeScalingFactor: sources.vaeScalingFactor ?? SD15_VAE_SCALING_FACTOR,
         sizeMultiple: VAE_SCALE * 2 ** ((sources.unetDownBlocks ?? 4) - 1),
       });
@@ -361,9 +378,7 @@ export class StableDiffusionPipeline {
       let out: { data: Float32Array; ortMs: number };
       if (split) {
         // Same rows as the batched call ([uncond, cond]), run one half at a time.
-        const u = await unet.predict(latents, latentShape, step.timestep, uncondHidden, halfDims);
-        signal?.throwIfAborted();
-        const c = await unet.predict(latents, latentShape, step.timestep, condHidden, halfDims);
+        const [u, c] = (await unet.predictEach(latents, latentShape, step.timestep, [uncondHidden, condHidden], halfDims, signal)) as [TimedFloats, TimedFloats];
         out = { data: stackRows([u.data, c.data], latentSize), ortMs: u.ortMs + c.ortMs };
       } else {
         out = await unet.predict(sample, sampleDims, step.timestep, hidden, hiddenDims);

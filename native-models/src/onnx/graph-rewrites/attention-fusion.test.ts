@@ -21,7 +21,7 @@ import { OnnxModel } from '../proto/onnx-model.ts';
 import { DataType } from '../proto/onnx-schema.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
-import { attentionFor, unetGraph } from './unet-attention.ts';
+import { attentionFor, unetGraphs } from './unet-graph.ts';
 
 async function outputs(model: string | Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(model as string);
@@ -78,8 +78,10 @@ test('a graph with nothing to fuse is left as it was', async () => {
 test('a LoRA-patched UNet (weights handed over in memory) is fused from its bytes and predicts as unfused', async () => {
   const model = await OnnxModel.load(TINY_UNET());
   const { unet: patched } = await applyLora(await readLoraFile(TINY_LORA()), { unet: model }, 0.75);
-  const graph = await unetGraph(patched!.modelBytes, 'fused');
-  assert.equal(graph.attention, 'fused');
+  const graphs = await unetGraphs(patched!.modelBytes, { attention: 'fused', convolutions: 'direct', sharedPrefix: false });
+  assert.equal(graphs.form.attention, 'fused');
+  assert.ok('whole' in graphs);
+  const graph = graphs.whole;
   assert.equal(graph.externalDataDir, undefined);
   const options = { externalData: fusedExternalData(patched!) };
   const fused = await ort.InferenceSession.create(graph.source as Uint8Array, options);

@@ -36,7 +36,7 @@ export interface Tensor {
 interface Graph {
   node: Node[];
   initializer: Tensor[];
-  input: Array<{ name: string; type?: { tensorType?: { elemType?: number } } }>;
+  input: Array<{ name: string; type?: { tensorType?: { elemType?: number; shape?: { dim: Array<{ dimValue?: number; dimParam?: string }> } } } }>;
   output: Array<{ name: string }>;
 }
 
