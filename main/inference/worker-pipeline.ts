@@ -45,8 +45,8 @@ export async function availableProviders(): Promise<string[]> {
   return availableBackends();
 }
 
-/** Settings.memory 'low': no arenas or memory patterns anywhere and the models' own convolutions (the phase forms' weights are 1.8x the originals'). */
-const LOW_MEMORY = { tuning: LEAN_TUNING, vaeConvolutions: 'direct', unetConvolutions: 'direct' } as const;
+/** Settings.memory 'low': no arenas or memory patterns anywhere and the models' own layers (the phase forms' weights are 1.8x the originals'). */
+const LOW_MEMORY = { tuning: LEAN_TUNING, vaeConvolutions: 'direct', unetLayers: 'exported' } as const;
 
 async function load(baseDir: string, provider: string, memory: MemoryMode = 'normal'): Promise<{ model: Loaded; loadMs: number }> {
   const choice = isProviderChoice(provider) ? provider : 'auto';

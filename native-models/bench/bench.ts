@@ -1,7 +1,7 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
-//   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-convolutions auto|direct|fast]
+//   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-layers auto|exported|fast]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -50,7 +50,7 @@ const OPTIONS = {
   'compare-plain': { type: 'boolean' },
   'vae-convolutions': { type: 'string' },
   'unet-attention': { type: 'string' },
-  'unet-convolutions': { type: 'string' },
+  'unet-layers': { type: 'string' },
   attention: { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
@@ -119,7 +119,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   const hasPreview = existsSync(join(dir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', unetConvolutions: 'direct', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', unetLayers: 'exported', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
       dir,
@@ -128,7 +128,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
         cfgBatching: choice<CfgBatching>('cfg-batching', args['cfg-batching'], ['auto', 'batched', 'split']) ?? 'auto',
         vaeConvolutions: vaeConvolutionsOf(args) ?? 'auto',
         unetAttention: unetAttentionOf(args) ?? 'auto',
-        unetConvolutions: unetConvolutionsOf(args) ?? 'auto',
+        unetLayers: unetLayersOf(args) ?? 'auto',
         ...(fastTuning ? { tuning: fastTuning } : {}),
       },
       decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
@@ -140,8 +140,8 @@ function unetAttentionOf(args: Args): PipelineOptions['unetAttention'] {
   return choice('unet-attention', args['unet-attention'], ['auto', 'exported', 'fused'] as const);
 }
 
-function unetConvolutionsOf(args: Args): PipelineOptions['unetConvolutions'] {
-  return choice('unet-convolutions', args['unet-convolutions'], ['auto', 'direct', 'fast'] as const);
+function unetLayersOf(args: Args): PipelineOptions['unetLayers'] {
+  return choice('unet-layers', args['unet-layers'], ['auto', 'exported', 'fast'] as const);
 }
 
 function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
@@ -150,7 +150,7 @@ function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
 
 function describeUnetForm(form: UnetForm | undefined): string {
   if (!form) return 'as given';
-  return `attention ${form.attention}, convolutions ${form.convolutions}${form.sharedPrefix ? ', text-free prefix shared' : ''}`;
+  return `attention ${form.attention}, layers ${form.layers}${form.sharedPrefix ? ', text-free prefix shared' : ''}`;
 }
 
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -196,7 +196,7 @@ async function main(argv: string[]): Promise<void> {
     ...(cfgBatching ? { cfgBatching } : {}),
     ...(vaeConvolutionsOf(args) ? { vaeConvolutions: vaeConvolutionsOf(args)! } : {}),
     ...(unetAttentionOf(args) ? { unetAttention: unetAttentionOf(args)! } : {}),
-    ...(unetConvolutionsOf(args) ? { unetConvolutions: unetConvolutionsOf(args)! } : {}),
+    ...(unetLayersOf(args) ? { unetLayers: unetLayersOf(args)! } : {}),
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);

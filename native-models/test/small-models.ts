@@ -1,5 +1,5 @@
 // Helpers for tests that build small ONNX models and compare two forms of one: seeded values, float
-// initializer data, and one run of a single-input, single-output model.
+// initializer data, and one run of a model.
 import { ort } from '../src/onnx/ort.ts';
 
 /** Deterministic values uniform in [-scale/2, scale/2) (an LCG: the same on every platform). */
@@ -14,12 +14,26 @@ export function seeded(n: number, seed: number, scale = 1): Float32Array {
 /** Float32 values as a GraphBuilder initializer's data. */
 export const floatData = (a: Float32Array) => ({ kind: 'bytes' as const, bytes: new Uint8Array(a.buffer) });
 
-/** Runs a model (path or bytes) once on `x` and returns its only output. */
-export async function runOnce(model: string | Uint8Array, x: Float32Array, dims: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const session = await ort.InferenceSession.create(model as string);
+/**
+ * Runs a model (path or bytes) once on `x` and returns its only output; `externalDataDir`: where
+ * rewritten bytes find the weights they left in the model's files.
+ */
+export async function runOnce(model: string | Uint8Array, x: Float32Array, dims: number[], externalDataDir?: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const options = externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {};
+  const session = await ort.InferenceSession.create(model as string, options);
   try {
     const out = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, dims) }))[session.outputNames[0]!]!;
     return { data: out.data as Float32Array, dims: out.dims };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Runs a model (path or bytes) once on named feeds and returns its first output's values. */
+export async function firstOutput(model: string | Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(model as string);
+  try {
+    return Object.values(await session.run(feeds))[0]!.data as Float32Array;
   } finally {
     await session.release();
   }

@@ -50,7 +50,7 @@ test('fused attention gives the plain form\'s outputs (UNet, VAE decoder)', asyn
     const plainModel = join(dir, `${folder}-plain`, 'model.onnx');
     const heads = build(ck.weights, cfg, 'fused').nodes.filter((n) => n.opType === 'MultiHeadAttention').length;
     assert.equal(fuseAttention(await EditableModel.fromFile(plainModel)).length, heads, `${folder}: attentions fused at load`);
-    const graphs = await unetGraphs(plainModel, { attention: 'fused', convolutions: 'direct', sharedPrefix: false });
+    const graphs = await unetGraphs(plainModel, { attention: 'fused', layers: 'exported', sharedPrefix: false });
     assert.ok('whole' in graphs);
     const graph = graphs.whole;
     // No weight is pulled inline: the rewritten model is no larger than the exported graph file.

@@ -101,11 +101,12 @@ export interface PipelineOptions extends SessionOptions {
    */
   unetAttention?: 'auto' | UnetAttention;
   /**
-   * The UNet's upsample convolutions: 'fast' computes each as four 2x2 phase convolutions on the
-   * small map (onnx/graph-rewrites/subpixel-upsample.ts; 0.97x the UNet's time on CPU, same
-   * prediction within float rounding), 'direct' keeps the model's. Default 'auto': 'fast' on CPU.
+   * The UNet's layers for the CPU: 'fast' computes each upsample convolution as four 2x2 phase
+   * convolutions on the small map and GEGLU's projection as two halves (onnx/graph-rewrites; 0.96x
+   * the UNet's time on CPU, same prediction within float rounding), 'exported' keeps the model's.
+   * Default 'auto': 'fast' on CPU.
    */
-  unetConvolutions?: 'auto' | UnetForm['convolutions'];
+  unetLayers?: 'auto' | UnetForm['layers'];
 }
 
 export interface PipelineSources {
@@ -215,7 +216,7 @@ export class StableDiffusionPipeline {
   }
 
   private static async open(sources: PipelineSources, options: PipelineOptions): Promise<StableDiffusionPipeline> {
-    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', unetConvolutions = 'auto', tuning, ...sessionOptions } = options;
+    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', unetLayers = 'auto', tuning, ...sessionOptions } = options;
     const sessionTuning = tuning ?? DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
@@ -232,7 +233,7 @@ export class StableDiffusionPipeline {
       const batching = cfgBatching === 'auto' ? (onCpu ? 'split' : 'batched') : cfgBatching;
       const wanted: UnetForm = {
         attention: attentionFor(unetAttention, sessionOptions.provider),
-        convolutions: unetConvolutions === 'auto' ? (onCpu ? 'fast' : 'direct') : unetConvolutions,
+        layers: unetLayers === 'auto' ? (onCpu ? 'fast' : 'exported') : unetLayers,
         sharedPrefix: batching === 'split',
       };
       const unetLabel = labelOf(sources.unet, 'unet (bytes)');

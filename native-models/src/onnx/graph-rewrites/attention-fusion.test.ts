@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { TINY_SD15 } from '../../../test/fixtures.ts';
 import { maxAbsDiff } from '../../../test/reference-cases.ts';
-import { floatData, seeded } from '../../../test/small-models.ts';
+import { firstOutput, floatData, seeded } from '../../../test/small-models.ts';
 import { GraphBuilder } from '../../graph/graph-builder.ts';
 import { writeOnnxModel } from '../../graph/write-onnx.ts';
 import { applyLora } from '../../lora/apply-lora.ts';
@@ -22,15 +22,6 @@ import { DataType } from '../proto/onnx-schema.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
 import { attentionFor, unetGraphs } from './unet-graph.ts';
-
-async function outputs(model: string | Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(model as string);
-  try {
-    return Object.values(await session.run(feeds))[0]!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'yoso-attention-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,7 +45,7 @@ test('the exported tiny UNet: every attention fused, same prediction (batch 2, n
     timestep: new ort.Tensor('int64', BigInt64Array.of(759n), [1]),
     encoder_hidden_states: new ort.Tensor('float32', seeded(2 * 77 * width, 4, 2), [2, 77, width]),
   };
-  const d = maxAbsDiff(await outputs(m.encode(), feeds), await outputs(path, feeds));
+  const d = maxAbsDiff(await firstOutput(m.encode(), feeds), await firstOutput(path, feeds));
   assert.ok(d < 1e-4, `fused prediction differs by ${d}`);
 });
 
@@ -63,7 +54,7 @@ test('the exported tiny VAE decoder: its mid-block attention fused, same pixels'
   const m = await EditableModel.fromFile(path);
   assert.equal(fuseAttention(m).length, 1);
   const feeds = { latent_sample: new ort.Tensor('float32', seeded(4 * 8 * 8, 11, 6), [1, 4, 8, 8]) };
-  const d = maxAbsDiff(await outputs(m.encode(), feeds), await outputs(path, feeds));
+  const d = maxAbsDiff(await firstOutput(m.encode(), feeds), await firstOutput(path, feeds));
   assert.ok(d < 1e-4, `fused pixels differ by ${d}`);
 });
 
@@ -78,7 +69,7 @@ test('a graph with nothing to fuse is left as it was', async () => {
 test('a LoRA-patched UNet (weights handed over in memory) is fused from its bytes and predicts as unfused', async () => {
   const model = await OnnxModel.load(TINY_UNET());
   const { unet: patched } = await applyLora(await readLoraFile(TINY_LORA()), { unet: model }, 0.75);
-  const graphs = await unetGraphs(patched!.modelBytes, { attention: 'fused', convolutions: 'direct', sharedPrefix: false });
+  const graphs = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: false });
   assert.equal(graphs.form.attention, 'fused');
   assert.ok('whole' in graphs);
   const graph = graphs.whole;
@@ -147,7 +138,7 @@ for (const scale of ['constant', 'default'] as const) {
     assert.equal(fuseAttention(m).length, 1);
     assert.deepEqual(m.graph.node.map((n) => n.opType).sort(), ['MatMul', 'MatMul', 'MatMul', 'MultiHeadAttention', 'Identity'].sort());
     const feeds = { x: new ort.Tensor('float32', seeded(1 * 12 * 16, 9, 2), [1, 12, 16]) };
-    const d = maxAbsDiff(await outputs(m.encode(), feeds), await outputs(path, feeds));
+    const d = maxAbsDiff(await firstOutput(m.encode(), feeds), await firstOutput(path, feeds));
     assert.ok(d < 1e-5, `fused attention differs by ${d}`);
   });
 }

@@ -171,8 +171,7 @@ export function fuseAttention(m: EditableModel): string[] {
   if (fused.length === 0) return fused;
   m.graph.node = m.graph.node.flatMap((n) => (placed.has(n) ? [placed.get(n)!] : removed.has(n) ? [] : [n]));
   m.removeDeadNodes();
-  const available = new Set([...m.graph.input.map((i) => i.name), ...m.initializers.keys(), ...m.graph.node.flatMap((n) => n.output), '']);
-  const dangling = m.graph.node.flatMap((n) => n.input).find((i) => !available.has(i));
+  const dangling = m.danglingValue();
   if (dangling !== undefined) throw new Error(`attention fusion left ${dangling} without a producer`);
   m.useDomain(MS_DOMAIN, 1);
   return fused;

@@ -152,6 +152,12 @@ export class EditableModel {
     for (const name of this.initializers.keys()) if (!read.has(name) && !graphOutputs.has(name) && !declared.has(name)) this.dropped.add(name);
   }
 
+  /** A value some node reads that no node, input or weight provides (a rewrite's mistake), if any. */
+  danglingValue(): string | undefined {
+    const available = new Set([...this.graph.input.map((i) => i.name), ...this.initializers.keys(), ...this.graph.node.flatMap((n) => n.output), '']);
+    return this.graph.node.flatMap((n) => n.input).find((i) => !available.has(i));
+  }
+
   /** Declares an operator domain (e.g. com.microsoft for contrib ops) the rewritten graph uses. */
   useDomain(domain: string, version: number): void {
     if (!this.model.opsetImport.some((o) => (o.domain ?? '') === domain)) this.model.opsetImport.push({ domain, version });

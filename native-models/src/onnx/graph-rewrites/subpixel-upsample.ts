@@ -50,10 +50,14 @@ export function rewriteUpsampleConvs(m: EditableModel, minInputChannels = 128): 
     // The conv's place is the Resize's: the phases read the Resize's input, available there.
     const { k, c } = plain3x3Conv(conv, m.initializers)!;
     const [, wName, bName] = conv.input as [string, string, string | undefined];
-    const w = m.floats(wName);
     const op = nodeWriter(nodes, `${conv.name}/Phases`);
+    // The phase kernels are computed from the 3x3 weights in the graph, from constants only, so
+    // onnxruntime folds them into weights when the session loads: no JS pass over the weights and
+    // none inline in the rewritten graph (SD 1.5's UNet: 1.2 s and 236 MB less per load).
+    const taps = op('Reshape', [wName, m.i64('subpixel.shape.taps', [-1, 9])]);
     const phases = PHASES.map(([a, b]) => {
-      const kernel = m.f32(`${wName}.phase${a}${b}`, [k, c, 2, 2], phaseKernel(w, k * c, a, b));
+      const summed = op('MatMul', [taps, m.f32(`subpixel.phase${a}${b}.taps`, [9, 4], phaseTaps(a, b))]);
+      const kernel = op('Reshape', [summed, m.i64(`subpixel.shape.k${k}.c${c}`, [k, c, 2, 2])]);
       // Phase a reads rows i-1, i (a = 0) or i, i+1 (a = 1): pad before for 0, after for 1.
       const attributes = [ints('kernel_shape', [2, 2]), ints('pads', [1 - a, 1 - b, a, b])];
       return op('Conv', bName ? [node.input[0]!, kernel, bName] : [node.input[0]!, kernel], attributes);
@@ -90,18 +94,12 @@ const TAPS_OF = [
   [[0, 1], [2]],
 ] as const;
 
-/** [K*C, 3, 3] -> [K*C, 2, 2] for output phase (a, b): the taps reading the same source pixel, summed. */
-function phaseKernel(w: Float32Array, kernels: number, a: 0 | 1, b: 0 | 1): Float32Array {
-  const out = new Float32Array(kernels * 4);
-  const rows = TAPS_OF[a];
-  const cols = TAPS_OF[b];
-  for (let kc = 0; kc < kernels; kc++) {
-    for (let r = 0; r < 2; r++) {
-      for (let q = 0; q < 2; q++) {
-        let sum = 0;
-        for (const tr of rows[r]!) for (const tc of cols[q]!) sum += w[kc * 9 + tr * 3 + tc]!;
-        out[kc * 4 + r * 2 + q] = sum;
-      }
+/** [9, 4] of 0 and 1: which 3x3 taps (row-major) sum into each 2x2 tap of output phase (a, b). */
+function phaseTaps(a: 0 | 1, b: 0 | 1): Float32Array {
+  const out = new Float32Array(9 * 4);
+  for (let r = 0; r < 2; r++) {
+    for (let q = 0; q < 2; q++) {
+      for (const tr of TAPS_OF[a][r]!) for (const tc of TAPS_OF[b][q]!) out[(tr * 3 + tc) * 4 + r * 2 + q] = 1;
     }
   }
   return out;

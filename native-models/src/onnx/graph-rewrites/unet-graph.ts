@@ -3,8 +3,9 @@
 // folder, or the patched weights handed over in memory), so a 3.4 GB UNet costs a graph decode
 // (~0.4 MB) instead of a copy of its weights.
 //  - attention 'fused': the export's attention as MultiHeadAttention nodes (./attention-fusion.ts);
-//  - convolutions 'fast': upsample convs as 2x2 phases (./subpixel-upsample.ts; SD 1.5 at 512²,
-//    640 ch to 64², 1280 to 32² and to 16²: a guided pair 6.08-6.12 -> 5.78-5.98 s on 2 cores);
+//  - layers 'fast', for the CPU: upsample convs as 2x2 phases (./subpixel-upsample.ts; SD 1.5 at
+//    512², 640 ch to 64², 1280 to 32² and to 16²: a guided pair 6.08-6.12 -> 5.78-5.98 s on 2
+//    cores) and GEGLU's projection as two halves (./geglu-halves.ts; bit-identical, ~30 ms a call);
 //  - sharedPrefix: two graphs, the text-free prefix and the rest (./text-free-prefix.ts), so a
 //    guided step runs the prefix once for both texts.
 import { statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { providerCandidates, type ProviderChoice } from '../providers.ts';
 import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
+import { splitGegluProjections } from './geglu-halves.ts';
 import { rewriteUpsampleConvs } from './subpixel-upsample.ts';
 import { keepPrefix, keepSuffix, textFreeCut } from './text-free-prefix.ts';
 
@@ -24,11 +26,11 @@ export type UnetAttention = 'exported' | 'fused';
 
 export interface UnetForm {
   attention: UnetAttention;
-  convolutions: 'direct' | 'fast';
+  layers: 'exported' | 'fast';
   sharedPrefix: boolean;
 }
 
-export const EXPORTED_UNET: UnetForm = { attention: 'exported', convolutions: 'direct', sharedPrefix: false };
+export const EXPORTED_UNET: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: false };
 
 /**
  * Fused everywhere but where CoreML is the first provider tried (named, or 'auto' on macOS): it has
@@ -57,7 +59,7 @@ export type UnetGraphs = { form: UnetForm } & ({ whole: GraphSource } | { prefix
 
 export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise<UnetGraphs> {
   const asIs = { form: EXPORTED_UNET, whole: { source } };
-  if (!wanted.sharedPrefix && wanted.attention === 'exported' && wanted.convolutions === 'direct') return asIs;
+  if (!wanted.sharedPrefix && wanted.attention === 'exported' && wanted.layers === 'exported') return asIs;
   // A .onnx file this large holds its weights inline: a half-precision export (a float32 SD 1.5 UNet
   // is 3.4 GB, so it always keeps them outside), which none of the rewrites apply to.
   if (typeof source === 'string' && statSync(source).size > INLINE_WEIGHTS_BYTES) return asIs;
@@ -76,8 +78,8 @@ export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise
         m = await EditableModel.open(source);
       }
     }
-    const phased = wanted.convolutions === 'fast' && rewriteUpsampleConvs(m).length > 0;
-    return { m, form: { attention: fused ? 'fused' : 'exported', convolutions: phased ? 'fast' : 'direct', sharedPrefix: false } };
+    const fast = wanted.layers === 'fast' && rewriteUpsampleConvs(m).length + splitGegluProjections(m).length > 0;
+    return { m, form: { attention: fused ? 'fused' : 'exported', layers: fast ? 'fast' : 'exported', sharedPrefix: false } };
   };
   const { m, form } = await edited();
   const cut = wanted.sharedPrefix ? textFreeCut(m, TEXT_INPUT) : undefined;
@@ -90,6 +92,6 @@ export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise
     };
     return { form: { ...form, sharedPrefix: true }, prefix: m.toSource(), suffix };
   }
-  if (form.attention === 'exported' && form.convolutions === 'direct') return asIs;
+  if (form.attention === 'exported' && form.layers === 'exported') return asIs;
   return { form, whole: m.toSource() };
 }

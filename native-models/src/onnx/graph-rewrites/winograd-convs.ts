@@ -70,8 +70,9 @@ export function rewriteWinograd(m: EditableModel, options: WinogradOptions = {})
     const op = nodeWriter(nodes, `${node.name}/Winograd`);
 
     // U = G g Gᵀ, computed at each run so the weights stay their size (stored, U is 36/9 = 4x the
-    // conv's weight bytes): one GEMM, [36, 9] x g laid out [9, K*C] (kernel taps first).
-    const taps = m.f32(`${wName}.taps_first`, [9, k * c], tapsFirst(m.floats(wName), k * c));
+    // conv's weight bytes): one GEMM, [36, 9] x g laid out [9, K*C] (kernel taps first). That
+    // layout is a Transpose of the weights alone, which onnxruntime folds into a weight at load.
+    const taps = op('Transpose', [op('Reshape', [wName, m.i64('winograd_f43.shape.taps', [-1, 9])])], [ints('perm', [1, 0])]);
     const u = op('Reshape', [op('MatMul', [weightTransformAtRun(), taps]), m.i64(`winograd_f43.shape.u.k${k}.c${c}`, [P, k, c])]);
     const v = op('Conv', [x, m.f32(`winograd_f43.input_transform.c${c}`, [c * P, 1, TILE_IN, TILE_IN], inputTransformKernel(c))], [
       ints('kernel_shape', [TILE_IN, TILE_IN]),
@@ -100,7 +101,7 @@ export function rewriteWinograd(m: EditableModel, options: WinogradOptions = {})
     rewritten.push(node.name);
   }
   graph.node = nodes;
-  // The original weights (now read as taps-first copies) go unless another node reads them.
+  // Biases now read as [1, K, 1, 1] copies go unless another node reads them.
   if (rewritten.length > 0) m.removeDeadNodes();
   return rewritten;
 }
@@ -126,11 +127,4 @@ function spatialScales(m: EditableModel): Map<string, number> {
     for (const o of node.output) scale.set(o, s);
   }
   return scale;
-}
-
-/** [K*C, 3, 3] -> [9, K*C]: tap-major, so the weight transform is one plain GEMM with no transpose. */
-function tapsFirst(w: Float32Array, kernels: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let kc = 0; kc < kernels; kc++) for (let t = 0; t < 9; t++) out[t * kernels + kc] = w[kc * 9 + t]!;
-  return out;
 }
