@@ -1,6 +1,6 @@
 // npm run bench -- --model DIR|FILE.safetensors | --random-sd15 [--seed N] [--tokenizer DIR] [--steps 1,2,4] [--guidance 1,1.5] [--size S | --width W --height H] [--batch N]
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
-//   [--compare-plain] [--attention plain|fused] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
+//   [--compare-plain] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
 //   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-layers auto|exported|fast]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
@@ -8,7 +8,6 @@
 // --compare-plain loads one model twice in one process, in the plain torch-style form and in our
 // fastest form (the app's load-time rewrites; with --random-sd15 also a seeded TAESD preview
 // decoder), and runs them alternately (see forms.ts).
-// --attention picks the form the --random-sd15 build is written in (the app fuses 'plain' when it loads).
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +16,6 @@ import { buildRandomSd15 } from '../src/checkpoint/build-sd15.ts';
 import { defaultModelsDir, resolveModelSource } from '../src/checkpoint/model-source.ts';
 import { resolveTokenizerDir } from '../src/checkpoint/tokenizer-source.ts';
 import { ensureRandomTaesd } from '../src/checkpoint/random-taesd.ts';
-import type { AttentionForm } from '../src/graph/layers.ts';
 import { benchLora, formatLoraFigures } from './lora.ts';
 import { compareForms, formatComparison, formFigures, rssMb, type BenchForm } from './forms.ts';
 import { ORT_DEFAULT_TUNING, PREVIEW_DECODER_DIR, StableDiffusionPipeline, type CfgBatching, type PipelineOptions } from '../src/pipeline/pipeline.ts';
@@ -51,7 +49,6 @@ const OPTIONS = {
   'vae-convolutions': { type: 'string' },
   'unet-attention': { type: 'string' },
   'unet-layers': { type: 'string' },
-  attention: { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
   arena: { type: 'string' },
@@ -90,16 +87,15 @@ function tuningOf(args: Args): SessionTuning | undefined {
   return Object.keys(t).length > 0 ? t : undefined;
 }
 
-function randomSd15Dir(args: Args, attention: AttentionForm): string {
+function randomSd15Dir(args: Args): string {
   const modelsDir = defaultModelsDir();
   const built = buildRandomSd15({
     seed: intOption('seed', args.seed, 0, 2 ** 31) ?? 0,
     outDir: join(modelsDir, 'built'),
     tokenizerDir: resolveTokenizerDir({ tokenizer: args.tokenizer, checkpoint: modelsDir, modelsDir }),
-    attention,
     log: (l) => console.log(l),
   });
-  console.log(`random SD 1.5 (${attention} attention) ${built.cached ? 'reused' : 'built'}: ${built.dir} (build ${built.timings ? `${(built.timings.totalMs / 1000).toFixed(1)} s` : 'n/a'})`);
+  console.log(`random SD 1.5 ${built.cached ? 'reused' : 'built'}: ${built.dir} (build ${built.timings ? `${(built.timings.totalMs / 1000).toFixed(1)} s` : 'n/a'})`);
   return built.dir;
 }
 
@@ -109,7 +105,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   // One model for both forms: the fast one fuses the exported attention when it loads, as the app does.
   let dir: string;
   if (args['random-sd15']) {
-    dir = randomSd15Dir(args, 'plain');
+    dir = randomSd15Dir(args);
     ensureRandomTaesd(dir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
   } else if (args.model) {
     dir = await resolveModelSource(args.model, { tokenizer: args.tokenizer, config: args.config, log: (l) => console.log(l) });
@@ -159,7 +155,7 @@ type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 async function pipelineFor(args: Args, sessions: PipelineOptions): Promise<{ pipeline: StableDiffusionPipeline; source: string; dir: string }> {
   if (args['random-sd15']) {
     // A full-size SD 1.5 with seeded random weights, made by the graph builder (built once, then reused).
-    const dir = randomSd15Dir(args, choice<AttentionForm>('attention', args.attention, ['plain', 'fused']) ?? 'plain');
+    const dir = randomSd15Dir(args);
     if (args.decode && args.decode !== 'full') ensureRandomTaesd(dir, intOption('seed', args.seed, 0, 2 ** 31) ?? 0);
     return { pipeline: await StableDiffusionPipeline.fromFolder(dir, sessions), source: dir, dir };
   }

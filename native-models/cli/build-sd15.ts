@@ -1,5 +1,5 @@
 // Builds SD 1.5 ONNX model folders with the TypeScript graph builder.
-//   npm run build-sd15 -- FILE.safetensors [--tokenizer DIR] [--config DIR] [--cache DIR] [--attention fused]
+//   npm run build-sd15 -- FILE.safetensors [--tokenizer DIR] [--config DIR] [--cache DIR]
 //   npm run build-sd15 -- --random-sd15 [--seed N] [--out DIR] [--tokenizer DIR]
 //   npm run build-sd15 -- --write-random-checkpoint DIR [--dtype fp16|fp32|bf16] [--seed N]
 // Prints the model folder and the build's timings (JSON on the last line).
@@ -9,7 +9,6 @@ import { buildRandomSd15, buildSd15FromCheckpoint } from '../src/checkpoint/buil
 import { defaultModelsDir } from '../src/checkpoint/model-source.ts';
 import { resolveTokenizerDir } from '../src/checkpoint/tokenizer-source.ts';
 import { writeRandomDiffusersCheckpoint } from '../src/checkpoint/write-random-checkpoint.ts';
-import type { AttentionForm } from '../src/graph/layers.ts';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -19,7 +18,6 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       cache: { type: 'string' },
       out: { type: 'string' },
-      attention: { type: 'string', default: 'plain' },
       'random-sd15': { type: 'boolean', default: false },
       'write-random-checkpoint': { type: 'string' },
       dtype: { type: 'string', default: 'fp16' },
@@ -28,8 +26,6 @@ async function main(): Promise<void> {
   });
   const log = (l: string) => console.log(l);
   const seed = Number(values.seed);
-  const attention = values.attention as AttentionForm;
-  if (attention !== 'plain' && attention !== 'fused') throw new Error(`--attention must be plain or fused, not ${values.attention}`);
   const modelsDir = defaultModelsDir();
 
   if (values['write-random-checkpoint']) {
@@ -40,7 +36,7 @@ async function main(): Promise<void> {
   }
   if (values['random-sd15']) {
     const tokenizerDir = resolveTokenizerDir({ tokenizer: values.tokenizer, checkpoint: modelsDir, modelsDir });
-    const built = buildRandomSd15({ seed, outDir: values.out ?? join(modelsDir, 'built'), tokenizerDir, attention, log });
+    const built = buildRandomSd15({ seed, outDir: values.out ?? join(modelsDir, 'built'), tokenizerDir, log });
     console.log(JSON.stringify({ dir: built.dir, cached: built.cached, timings: built.timings }));
     return;
   }
@@ -51,7 +47,6 @@ async function main(): Promise<void> {
     cacheDir: values.cache ?? join(modelsDir, 'built'),
     tokenizerDir: () => resolveTokenizerDir({ tokenizer: values.tokenizer, checkpoint, modelsDir }),
     configDir: values.config,
-    attention,
     log,
   });
   console.log(JSON.stringify({ dir: built.dir, cached: built.cached, sha256: built.sha256, timings: built.timings }));

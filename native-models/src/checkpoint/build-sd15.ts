@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join, resolve } from 'node:path';
 import { buildClipTextEncoder } from '../graph/clip-text-encoder.ts';
 import type { OnnxGraph } from '../graph/graph-builder.ts';
-import type { AttentionForm } from '../graph/layers.ts';
 import { deriveSd15Config, type ConfigOverrides, type Sd15Config } from '../graph/sd15-config.ts';
 import { buildUnet } from '../graph/unet.ts';
 import { buildVaeDecoder } from '../graph/vae-decoder.ts';
@@ -31,7 +30,6 @@ export interface BuildSd15Options {
   tokenizerDir: string | (() => string);
   /** Folder with text_encoder/config.json, unet/config.json, vae(_decoder)/config.json for non-standard widths. */
   configDir?: string;
-  attention?: AttentionForm;
   /** Reference float32 tensors inside the checkpoint instead of copying them (default true). */
   referenceWeights?: boolean;
   log?: (line: string) => void;
@@ -62,7 +60,6 @@ interface BuildRecord {
   source: string;
   sha256: string;
   layout: string;
-  attention: AttentionForm;
   config: Sd15Config;
   timings: BuildTimings;
   stats: Record<string, WriteStats>;
@@ -82,10 +79,11 @@ export function readConfigOverrides(dir: string | undefined): ConfigOverrides {
   };
 }
 
-export const COMPONENT_BUILDERS: Array<[folder: string, build: (w: WeightTable, c: Sd15Config, a: AttentionForm) => OnnxGraph]> = [
-  ['text_encoder', (w, c, a) => buildClipTextEncoder(w, c.textEncoder, { attention: a })],
-  ['unet', (w, c, a) => buildUnet(w, c.unet, { attention: a })],
-  ['vae_decoder', (w, c, a) => buildVaeDecoder(w, c.vae, { attention: a })],
+/** The standard export's graphs; the app rewrites them for speed when it loads them (onnx/graph-rewrites). */
+export const COMPONENT_BUILDERS: Array<[folder: string, build: (w: WeightTable, c: Sd15Config) => OnnxGraph]> = [
+  ['text_encoder', (w, c) => buildClipTextEncoder(w, c.textEncoder)],
+  ['unet', (w, c) => buildUnet(w, c.unet)],
+  ['vae_decoder', (w, c) => buildVaeDecoder(w, c.vae)],
 ];
 
 /** Writes the three graphs and the folder files into `dir` (which must exist). */
@@ -93,7 +91,7 @@ export function writeSd15Folder(
   dir: string,
   weights: WeightTable,
   config: Sd15Config,
-  opts: { tokenizerDir: string; attention: AttentionForm; referenceWeights: boolean; log: (l: string) => void },
+  opts: { tokenizerDir: string; referenceWeights: boolean; log: (l: string) => void },
 ): { graphMs: Record<string, number>; writeMs: Record<string, number>; stats: Record<string, WriteStats> } {
   const graphMs: Record<string, number> = {};
   const writeMs: Record<string, number> = {};
@@ -101,7 +99,7 @@ export function writeSd15Folder(
   for (const [folder, build] of COMPONENT_BUILDERS) {
     mkdirSync(join(dir, folder), { recursive: true });
     let t = performance.now();
-    const graph = build(weights, config, opts.attention);
+    const graph = build(weights, config);
     graphMs[folder] = performance.now() - t;
     t = performance.now();
     stats[folder] = writeOnnxModel(graph, join(dir, folder), 'model.onnx', { referenceFiles: opts.referenceWeights });
@@ -115,7 +113,6 @@ export function writeSd15Folder(
 
 export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promise<BuiltSd15> {
   const log = options.log ?? (() => {});
-  const attention = options.attention ?? 'plain';
   const t0 = performance.now();
   const checkpoint = loadCheckpoint(resolve(options.checkpoint));
   recogniseSd15(checkpoint.files, checkpoint.weights);
@@ -124,7 +121,7 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
   const hashIndex = join(options.cacheDir, 'checkpoint-hashes.json');
   const known = checkpoint.files.map((f) => knownSha256(f.path, hashIndex));
   const joinHashes = (h: string[]) => (h.length === 1 ? h[0]! : h.join('+'));
-  const dirFor = (sha256: string) => join(options.cacheDir, `${sha256.slice(0, 16)}${attention === 'plain' ? '' : `-${attention}`}`);
+  const dirFor = (sha256: string) => join(options.cacheDir, sha256.slice(0, 16));
   const cachedIn = (dir: string, sha256: string): BuiltSd15 | undefined => {
     const record = readJson(join(dir, 'build.json')) as BuildRecord | undefined;
     if (!record || record.builderVersion !== BUILDER_VERSION || record.sha256 !== sha256) return undefined;
@@ -155,7 +152,6 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
     log(`building SD 1.5 ONNX graphs from ${options.checkpoint} (${checkpoint.layout})`);
     const { graphMs, writeMs, stats } = writeSd15Folder(tmp, checkpoint.weights, config, {
       tokenizerDir: typeof options.tokenizerDir === 'string' ? options.tokenizerDir : options.tokenizerDir(),
-      attention,
       referenceWeights: options.referenceWeights ?? true,
       log,
     });
@@ -169,7 +165,7 @@ export async function buildSd15FromCheckpoint(options: BuildSd15Options): Promis
       return cached;
     }
     const timings: BuildTimings = { hashMs, hashWaitMs, readMs, graphMs, writeMs, totalMs: performance.now() - t0 };
-    const record: BuildRecord = { builderVersion: BUILDER_VERSION, source: resolve(options.checkpoint), sha256, layout: checkpoint.layout, attention, config, timings, stats, builtAt: new Date().toISOString() };
+    const record: BuildRecord = { builderVersion: BUILDER_VERSION, source: resolve(options.checkpoint), sha256, layout: checkpoint.layout, config, timings, stats, builtAt: new Date().toISOString() };
     writeFileSync(join(tmp, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
@@ -204,7 +200,6 @@ export interface BuildRandomSd15Options {
   outDir: string;
   tokenizerDir: string;
   config?: Sd15Config;
-  attention?: AttentionForm;
   log?: (line: string) => void;
 }
 
@@ -214,9 +209,8 @@ export interface BuildRandomSd15Options {
  */
 export function buildRandomSd15(options: BuildRandomSd15Options): BuiltSd15 {
   const log = options.log ?? (() => {});
-  const attention = options.attention ?? 'plain';
   const config = options.config ?? SD15_FULL_CONFIG;
-  const dir = join(options.outDir, `random-sd15-seed${options.seed}${attention === 'plain' ? '' : `-${attention}`}`);
+  const dir = join(options.outDir, `random-sd15-seed${options.seed}`);
   const sha256 = `random-seed-${options.seed}`;
   const record = readJson(join(dir, 'build.json')) as BuildRecord | undefined;
   if (record && record.builderVersion === BUILDER_VERSION && JSON.stringify(record.config) === JSON.stringify(config)) {
@@ -227,11 +221,10 @@ export function buildRandomSd15(options: BuildRandomSd15Options): BuiltSd15 {
   return assembleModelFolder(dir, (tmp) => {
     const { graphMs, writeMs, stats } = writeSd15Folder(tmp, randomSd15Weights(options.seed, config), config, {
       tokenizerDir: options.tokenizerDir,
-      attention,
       referenceWeights: false,
       log,
     });
     const timings: BuildTimings = { hashMs: 0, readMs: 0, graphMs, writeMs, totalMs: performance.now() - t0 };
-    return { builderVersion: BUILDER_VERSION, source: sha256, sha256, layout: 'random', attention, config, timings, stats, builtAt: new Date().toISOString() };
+    return { builderVersion: BUILDER_VERSION, source: sha256, sha256, layout: 'random', config, timings, stats, builtAt: new Date().toISOString() };
   });
 }

@@ -32,7 +32,7 @@ export function writeCheckpointModelFolder(dir: string, checkpoint: string, opts
   const ck = loadCheckpoint(resolve(checkpoint));
   recogniseSd15(ck.files, ck.weights);
   const config = deriveSd15Config(ck.weights, readConfigOverrides(opts.configDir));
-  const { stats } = writeSd15Folder(dir, ck.weights, config, { tokenizerDir: opts.tokenizerDir, attention: 'plain', referenceWeights: true, log: opts.log ?? (() => {}) });
+  const { stats } = writeSd15Folder(dir, ck.weights, config, { tokenizerDir: opts.tokenizerDir, referenceWeights: true, log: opts.log ?? (() => {}) });
   const sum = (k: 'referencedBytes' | 'copiedBytes') => Object.values(stats).reduce((a, s) => a + s[k], 0);
   return { config, referencedBytes: sum('referencedBytes'), writtenBytes: sum('copiedBytes'), ms: performance.now() - t0 };
 }

@@ -5,14 +5,14 @@
 // this legacy rule, and it picks the first <|endoftext|> (49407, the largest id in the vocabulary).
 import type { WeightTable } from '../checkpoint/weights.ts';
 import { GraphBuilder, type OnnxGraph } from './graph-builder.ts';
-import { Layers, type LayerOptions } from './layers.ts';
+import { Layers } from './layers.ts';
 import type { ClipTextConfig } from './sd15-config.ts';
 
 const FLOAT32_MIN = -3.4028234663852886e38;
 
-export function buildClipTextEncoder(weights: WeightTable, cfg: ClipTextConfig, options?: LayerOptions): OnnxGraph {
+export function buildClipTextEncoder(weights: WeightTable, cfg: ClipTextConfig): OnnxGraph {
   const g = new GraphBuilder('text_encoder');
-  const L = new Layers(g, weights, 'text_encoder.', options);
+  const L = new Layers(g, weights, 'text_encoder.');
   const ids = g.input('input_ids', 'int32', ['batch_size', 'sequence_length']);
   const headDim = cfg.hiddenSize / cfg.heads;
 

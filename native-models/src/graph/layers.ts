@@ -7,16 +7,6 @@ import type { Weight, WeightTable } from '../checkpoint/weights.ts';
 import { float32Data, transposedFloat32Data } from '../checkpoint/weights.ts';
 import type { GraphBuilder } from './graph-builder.ts';
 
-export type AttentionForm = 'plain' | 'fused';
-
-export interface LayerOptions {
-  /**
-   * 'plain' = MatMul/Softmax/MatMul as the standard export; 'fused' = com.microsoft
-   * MultiHeadAttention (same maths, one kernel), for providers that have it.
-   */
-  attention: AttentionForm;
-}
-
 /** "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q" -> ["down_blocks.0", ..., "to_q"], as torch scopes. */
 export function scopeParts(path: string): string[] {
   const parts: string[] = [];
@@ -35,7 +25,6 @@ export class Layers {
     private readonly weights: WeightTable,
     /** Component prefix in the weight table: "unet.", "vae.", "text_encoder.". */
     private readonly prefix: string,
-    readonly options: LayerOptions = { attention: 'plain' },
   ) {}
 
   weight(key: string): Weight {
@@ -132,14 +121,13 @@ export class Layers {
   /**
    * Multi-head attention of already projected q [B, N, h*d], k and v [B, M, h*d]; returns [B, N, h*d].
    * `mask` (optional) is added to the scores (CLIP's causal mask). `scaleQuery` scales q before the
-   * product (CLIP) instead of the scores after it (diffusers' baddbmm alpha); same maths.
+   * product (CLIP) instead of the scores after it (diffusers' baddbmm alpha); same maths. The
+   * standard export's form: the app fuses it into one kernel when it loads the model
+   * (onnx/graph-rewrites/attention-fusion.ts), as it does for downloaded exports.
    */
   attention(q: string, k: string, v: string, heads: number, headDim: number, opts: { mask?: string; scaleQuery?: boolean } = {}): string {
     const g = this.g;
     const scale = 1 / Math.sqrt(headDim);
-    if (this.options.attention === 'fused' && !opts.mask) {
-      return g.op('MultiHeadAttention', [q, k, v], { num_heads: heads, scale: { float: scale } }, { domain: 'com.microsoft' });
-    }
     const split = g.constInt64([0, -1, heads, headDim]);
     const merged = g.constInt64([0, -1, heads * headDim]);
     const scaleConst = g.constFloat([scale], []);

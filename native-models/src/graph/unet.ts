@@ -3,7 +3,7 @@
 // item), encoder_hidden_states [B, S, cross_dim] -> out_sample [B, C, H, W].
 import type { WeightTable } from '../checkpoint/weights.ts';
 import { GraphBuilder, type OnnxGraph } from './graph-builder.ts';
-import { Layers, type LayerOptions } from './layers.ts';
+import { Layers } from './layers.ts';
 import type { UnetConfig } from './sd15-config.ts';
 
 /**
@@ -16,9 +16,9 @@ export function timestepFrequencies(half: number): Float32Array {
   return Float32Array.from({ length: half }, (_, i) => f(Math.exp(f(f(minusLog * i) / half))));
 }
 
-export function buildUnet(weights: WeightTable, cfg: UnetConfig, options?: LayerOptions): OnnxGraph {
+export function buildUnet(weights: WeightTable, cfg: UnetConfig): OnnxGraph {
   const g = new GraphBuilder('unet');
-  const L = new Layers(g, weights, 'unet.', options);
+  const L = new Layers(g, weights, 'unet.');
   const sample = g.input('sample', 'float32', ['batch_size', 'num_channels', 'height', 'width']);
   const timestep = g.input('timestep', 'int64', ['steps']);
   const context = g.input('encoder_hidden_states', 'float32', ['batch_size', 'sequence_length', cfg.crossAttentionDim]);

@@ -4,13 +4,13 @@
 // layers_per_block + 1 resnets with nearest x2 upsampling, GroupNorm (eps 1e-6), SiLU, conv_out.
 import type { WeightTable } from '../checkpoint/weights.ts';
 import { GraphBuilder, type OnnxGraph } from './graph-builder.ts';
-import { Layers, type LayerOptions } from './layers.ts';
+import { Layers } from './layers.ts';
 import type { VaeDecoderConfig } from './sd15-config.ts';
 import { upsample } from './unet.ts';
 
-export function buildVaeDecoder(weights: WeightTable, cfg: VaeDecoderConfig, options?: LayerOptions): OnnxGraph {
+export function buildVaeDecoder(weights: WeightTable, cfg: VaeDecoderConfig): OnnxGraph {
   const g = new GraphBuilder('vae_decoder');
-  const L = new Layers(g, weights, 'vae.', options);
+  const L = new Layers(g, weights, 'vae.');
   const latent = g.input('latent_sample', 'float32', ['batch_size', 'num_channels_latent', 'height_latent', 'width_latent']);
 
   const resnet = (x: string, path: string): string =>
