@@ -68,9 +68,13 @@ export class LoraUnets {
     this.sessions = new LoraSessions<OnnxUNet, ModelSession>(
       {
         unet: async (source) => {
-          const opened = await (typeof source === 'string'
-            ? openUnet(source, this.unetForm, (g, part) => openSession(g.source, { ...options, label: `unet/model.onnx${part}`, ...(g.externalDataDir ? { externalDataDir: g.externalDataDir } : {}) }))
-            : openUnet(source.modelBytes, this.unetForm, (g, part) => openSession(g.source, { ...options, label: `unet/model.onnx + LoRA${part}`, externalData: fusedExternalData(source) })));
+          // A patched UNet's weights are handed over in memory; a model file's graphs read theirs from its folder.
+          const weights = typeof source === 'string' ? {} : { externalData: fusedExternalData(source) };
+          const label = typeof source === 'string' ? 'unet/model.onnx' : 'unet/model.onnx + LoRA';
+          const graph = typeof source === 'string' ? source : source.modelBytes;
+          const opened = await openUnet(graph, this.unetForm, (g, part) =>
+            openSession(g.source, { ...options, ...weights, label: label + part, ...(g.externalDataDir ? { externalDataDir: g.externalDataDir } : {}) }),
+          );
           return opened.unet;
         },
         textEncoder: (source) =>

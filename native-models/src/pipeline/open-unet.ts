@@ -13,8 +13,7 @@ export async function openUnet(source: ModelSource, wanted: UnetForm, open: Grap
   if ('whole' in graphs) return { unet: new OnnxUNet(await open(graphs.whole, '')), form: graphs.form };
   const prefix = await open(graphs.prefix, ' (prefix)');
   try {
-    const shapes = new Map(prefix.signature.outputs.map((o) => [o.name, o.shape]));
-    return { unet: new OnnxUNet(await open(graphs.suffix(shapes), ' (rest)'), prefix), form: graphs.form };
+    return { unet: new OnnxUNet(await open(graphs.suffix(prefix.signature.outputs), ' (rest)'), prefix), form: graphs.form };
   } catch (e) {
     await prefix.release();
     throw e;

@@ -1,6 +1,9 @@
-// A decoded ONNX model that graph rewrites edit in place (./winograd-convs.ts, ./subpixel-upsample.ts)
-// before it is encoded again with every weight inline: onnxruntime cannot mix in-memory and on-disk
-// external data in one session, and in-memory bytes are what the rewritten session opens from.
+// A decoded ONNX model that the graph rewrites (./*.ts) edit in place before it is encoded again.
+// toSource() keeps the weights where they were (the model file's external data, read from its
+// folder, or the patched weights handed to the session in memory): the rewrites add only small
+// constants, and the weights they need in a new layout are computed in the graph from the
+// originals, which onnxruntime folds when the session loads. encode() can also pull every weight
+// inline, for tests that open the rewritten bytes on their own.
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OnnxModel } from '../proto/onnx-model.ts';

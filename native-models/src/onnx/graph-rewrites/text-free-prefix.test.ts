@@ -14,6 +14,7 @@ import { applyLora } from '../../lora/apply-lora.ts';
 import { readLoraFile } from '../../lora/lora-file.ts';
 import { fusedExternalData } from '../../lora/patched-session.ts';
 import { TINY_LORA, TINY_UNET } from '../../lora/test/helpers.ts';
+import { signatureOf, type OnnxValueInfo } from '../inspect.ts';
 import { ort } from '../ort.ts';
 import { OnnxModel } from '../proto/onnx-model.ts';
 import { EditableModel } from './editable-model.ts';
@@ -31,7 +32,8 @@ async function open(g: GraphSource, options: ort.InferenceSession.SessionOptions
   return ort.InferenceSession.create(g.source as Uint8Array, { ...options, ...extra });
 }
 
-const shapesOf = (prefix: ort.InferenceSession) => new Map(prefix.outputMetadata.map((o) => [o.name, (o as { shape?: Array<number | string> }).shape ?? []]));
+const outputsOf = (prefix: ort.InferenceSession) => signatureOf(prefix).outputs;
+const byName = (values: OnnxValueInfo[]) => [...values].sort((a, b) => a.name.localeCompare(b.name));
 
 async function contextWidth(): Promise<number> {
   const session = await ort.InferenceSession.create(UNET());
@@ -58,23 +60,21 @@ async function predictBoth(whole: ort.InferenceSession, prefix: ort.InferenceSes
 test('the exported tiny UNet as text-free prefix + rest predicts bit for bit as the whole, two texts from one prefix run', async () => {
   const m = await EditableModel.fromFile(UNET());
   const cut = textFreeCut(m, TEXT_INPUT)!;
-  assert.ok(cut.some((c) => c.name === '/conv_in/Conv_output_0'), 'conv_in is shared');
+  assert.ok(cut.includes('/conv_in/Conv_output_0'), 'conv_in is shared');
   const graphs = await unetGraphs(UNET(), SHARED);
   assert.ok('prefix' in graphs);
   assert.deepEqual(graphs.form, SHARED);
   const [whole, prefix] = [await ort.InferenceSession.create(UNET()), await open(graphs.prefix)];
-  const rest = await open(graphs.suffix(shapesOf(prefix)));
+  const rest = await open(graphs.suffix(outputsOf(prefix)));
   try {
     assert.deepEqual([...prefix.inputNames].sort(), ['sample', 'timestep']);
-    assert.deepEqual([...rest.inputNames].sort(), [TEXT_INPUT, ...cut.map((c) => c.name)].sort());
-    assert.deepEqual([...prefix.outputNames], cut.map((c) => c.name));
-    // The rest declares its inputs with the prefix's inferred shapes, not as scalars.
-    const declared = new Map(rest.inputMetadata.map((i) => [i.name, (i as { shape?: unknown[] }).shape]));
-    for (const c of cut) assert.deepEqual(declared.get(c.name), shapesOf(prefix).get(c.name), c.name);
-    // The declared element types are the ones the prefix computes (float activations, int64 shapes).
-    const computed = prefix.outputMetadata.map((o) => (o as { type?: string }).type);
-    const names: Record<number, string> = { 1: 'float32', 7: 'int64' };
-    assert.deepEqual(computed, cut.map((c) => names[c.elemType]));
+    assert.deepEqual([...rest.inputNames].sort(), [TEXT_INPUT, ...cut].sort());
+    assert.deepEqual([...prefix.outputNames], cut);
+    // The rest declares its inputs with the prefix's types and inferred shapes, not as scalars.
+    const declared = signatureOf(rest).inputs.filter((i) => i.name !== TEXT_INPUT);
+    assert.deepEqual(byName(declared), byName(outputsOf(prefix)));
+    // Float activations and int64 shapes cross.
+    assert.ok(declared.every((i) => i.type === 'float32' || i.type === 'int64'), declared.map((i) => `${i.name}: ${i.type}`).join(', '));
     for (const [a, b] of await predictBoth(whole, prefix, rest, await contextWidth())) assert.deepEqual(b, a);
   } finally {
     await Promise.all([whole, prefix, rest].map((s) => s.release()));
@@ -90,7 +90,7 @@ test('with fused attention and a LoRA-patched UNet handed over in memory, the sp
   assert.equal(fusedSplit.form.attention, 'fused');
   assert.equal(fusedSplit.prefix.externalDataDir, undefined);
   const [whole, prefix] = [await open(fusedWhole.whole, options), await open(fusedSplit.prefix, options)];
-  const rest = await open(fusedSplit.suffix(shapesOf(prefix)), options);
+  const rest = await open(fusedSplit.suffix(outputsOf(prefix)), options);
   try {
     for (const [a, b] of await predictBoth(whole, prefix, rest, await contextWidth())) assert.deepEqual(b, a);
   } finally {

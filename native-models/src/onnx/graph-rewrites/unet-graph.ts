@@ -9,6 +9,7 @@
 //  - sharedPrefix: two graphs, the text-free prefix and the rest (./text-free-prefix.ts), so a
 //    guided step runs the prefix once for both texts.
 import { statSync } from 'node:fs';
+import type { OnnxValueInfo } from '../inspect.ts';
 import { providerCandidates, type ProviderChoice } from '../providers.ts';
 import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
@@ -48,14 +49,11 @@ export interface GraphSource {
   externalDataDir?: string;
 }
 
-/** The shapes onnxruntime inferred for the prefix's outputs, by name (a session's output metadata). */
-export type PrefixShapes = ReadonlyMap<string, ReadonlyArray<number | string>>;
-
 /**
  * One graph, or the prefix and the rest; `form` is what was applied (a graph may not allow all).
- * The rest is made once the prefix is open: its inputs are declared with the prefix's output shapes.
+ * The rest is made once the prefix is open: its inputs are declared as the prefix session's outputs.
  */
-export type UnetGraphs = { form: UnetForm } & ({ whole: GraphSource } | { prefix: GraphSource; suffix: (shapes: PrefixShapes) => GraphSource });
+export type UnetGraphs = { form: UnetForm } & ({ whole: GraphSource } | { prefix: GraphSource; suffix: (prefixOutputs: readonly OnnxValueInfo[]) => GraphSource });
 
 export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise<UnetGraphs> {
   const asIs = { form: EXPORTED_UNET, whole: { source } };
@@ -86,8 +84,8 @@ export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise
   if (cut) {
     keepPrefix(m, cut);
     const rest = (await edited()).m;
-    const suffix = (shapes: PrefixShapes) => {
-      keepSuffix(rest, TEXT_INPUT, cut, shapes);
+    const suffix = (prefixOutputs: readonly OnnxValueInfo[]) => {
+      keepSuffix(rest, TEXT_INPUT, prefixOutputs);
       return rest.toSource();
     };
     return { form: { ...form, sharedPrefix: true }, prefix: m.toSource(), suffix };
