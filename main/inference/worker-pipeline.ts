@@ -57,7 +57,9 @@ async function load(baseDir: string, provider: string, memory: MemoryMode = 'nor
   const value = (async (): Promise<Loaded> => {
     const folder = loadModelFolder(baseDir);
     const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice, ...(memory === 'low' ? LOW_MEMORY : {}) });
-    return { pipeline, folder, loras: new LoraUnets({ provider: choice, ...(memory === 'low' ? { tuning: LEAN_TUNING } : {}) }), preview: new PreviewDecoderSlot(pipeline, folder.dir, choice) };
+    // Sessions opened later (LoRA-patched UNets, a shared TAESD) get the pipeline's memory settings.
+    const later = { provider: choice, ...(memory === 'low' ? { tuning: LEAN_TUNING } : {}) };
+    return { pipeline, folder, loras: new LoraUnets(later), preview: new PreviewDecoderSlot(pipeline, folder.dir, later) };
   })();
   loaded = { key, value };
   try {

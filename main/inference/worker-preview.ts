@@ -11,6 +11,7 @@ import {
   openSession,
   rgbPixels,
   type ProviderChoice,
+  type SessionTuning,
   type StableDiffusionPipeline,
   type VaeDecoder,
 } from '../../native-models/src/index.ts';
@@ -23,7 +24,7 @@ export class PreviewDecoderSlot {
   constructor(
     private readonly pipeline: StableDiffusionPipeline,
     baseDir: string,
-    private readonly provider: ProviderChoice,
+    private readonly sessions: { provider: ProviderChoice; tuning?: SessionTuning },
   ) {
     const own = join(baseDir, PREVIEW_DECODER_DIR, 'model.onnx');
     this.path = existsSync(own) ? resolve(own) : null;
@@ -34,7 +35,7 @@ export class PreviewDecoderSlot {
     if (resolve(path) === this.path) return true;
     let decoder: VaeDecoder;
     try {
-      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.provider, tuning: DEFAULT_TUNING, label: path }));
+      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.sessions.provider, tuning: this.sessions.tuning ?? DEFAULT_TUNING, label: path }));
     } catch (error) {
       // A broken preview decoder must not cost the user the image: log it, decode in full.
       console.error(`preview decoder ${path} could not be opened, showing the full image only: ${(error as Error).message}`);
