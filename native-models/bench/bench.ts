@@ -2,6 +2,7 @@
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
 //   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-layers auto|exported|fast]
+//   [--precision auto|float32|float16]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -49,6 +50,7 @@ const OPTIONS = {
   'vae-convolutions': { type: 'string' },
   'unet-attention': { type: 'string' },
   'unet-layers': { type: 'string' },
+  precision: { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
   arena: { type: 'string' },
@@ -115,7 +117,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
   const hasPreview = existsSync(join(dir, PREVIEW_DECODER_DIR, 'model.onnx'));
   const fastTuning = tuningOf(args) ?? FAST_TUNING;
   return [
-    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', unetLayers: 'exported', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
+    { name: 'plain', dir, options: { ...base, cfgBatching: 'batched', vaeConvolutions: 'direct', unetAttention: 'exported', unetLayers: 'exported', precision: 'float32', tuning: ORT_DEFAULT_TUNING }, decode: 'full' },
     {
       name: 'fast',
       dir,
@@ -125,6 +127,7 @@ async function formsFor(args: Args, provider: PipelineOptions['provider'], threa
         vaeConvolutions: vaeConvolutionsOf(args) ?? 'auto',
         unetAttention: unetAttentionOf(args) ?? 'auto',
         unetLayers: unetLayersOf(args) ?? 'auto',
+        precision: precisionOf(args) ?? 'auto',
         ...(fastTuning ? { tuning: fastTuning } : {}),
       },
       decode: choice<DecodeMode>('decode', args.decode, DECODE_MODES) ?? (hasPreview ? 'preview-then-full' : 'full'),
@@ -140,13 +143,17 @@ function unetLayersOf(args: Args): PipelineOptions['unetLayers'] {
   return choice('unet-layers', args['unet-layers'], ['auto', 'exported', 'fast'] as const);
 }
 
+function precisionOf(args: Args): PipelineOptions['precision'] {
+  return choice('precision', args.precision, ['auto', 'float32', 'float16'] as const);
+}
+
 function vaeConvolutionsOf(args: Args): PipelineOptions['vaeConvolutions'] {
   return choice('vae-convolutions', args['vae-convolutions'], ['auto', 'direct', 'fast'] as const);
 }
 
 function describeUnetForm(form: UnetForm | undefined): string {
   if (!form) return 'as given';
-  return `attention ${form.attention}, layers ${form.layers}${form.sharedPrefix ? ', text-free prefix shared' : ''}`;
+  return `attention ${form.attention}, layers ${form.layers}, ${form.precision}${form.sharedPrefix ? ', text-free prefix shared' : ''}`;
 }
 
 type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -193,6 +200,7 @@ async function main(argv: string[]): Promise<void> {
     ...(vaeConvolutionsOf(args) ? { vaeConvolutions: vaeConvolutionsOf(args)! } : {}),
     ...(unetAttentionOf(args) ? { unetAttention: unetAttentionOf(args)! } : {}),
     ...(unetLayersOf(args) ? { unetLayers: unetLayersOf(args)! } : {}),
+    ...(precisionOf(args) ? { precision: precisionOf(args)! } : {}),
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);
@@ -215,7 +223,7 @@ async function main(argv: string[]): Promise<void> {
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
-    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'} | UNet ${describeUnetForm(pipeline.components.unetForm)} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'}, ${pipeline.components.vaePrecision ?? 'float32'} | UNet ${describeUnetForm(pipeline.components.unetForm)} | sessions loaded in ${loadMs.toFixed(0)} ms`);
     if (lora) {
       loraBench = await benchLora(pipeline, modelDir, lora, sessions);
       console.log(formatLoraFigures(loraBench.figures));

@@ -46,7 +46,7 @@ test("the builder's graphs (the standard export's attention) are fused at load a
     await exported.release();
     // Every attention fused, its weights left in the folder's external data file.
     assert.equal(fuseAttention(await EditableModel.fromFile(model)).length, softmaxes, `${folder}: attentions fused at load`);
-    const graphs = await unetGraphs(model, { attention: 'fused', layers: 'exported', sharedPrefix: false });
+    const graphs = await unetGraphs(model, { attention: 'fused', layers: 'exported', sharedPrefix: false, precision: 'float32' });
     assert.ok('whole' in graphs);
     const fused = graphs.whole;
     // No weight is pulled inline: the rewritten model is no larger than the exported graph file.

@@ -48,7 +48,7 @@ async function withPipeline<T>(options: Parameters<typeof StableDiffusionPipelin
 test('CFG as two batch-1 UNet calls sharing the text-free prefix gives the batched call\'s latents', async () => {
   const reference = await plain.generate(GUIDED);
   await withPipeline({ ...PLAIN, cfgBatching: 'split' }, async (p) => {
-    assert.deepEqual(p.components.unetForm, { attention: 'exported', layers: 'exported', sharedPrefix: true });
+    assert.deepEqual(p.components.unetForm, { attention: 'exported', layers: 'exported', sharedPrefix: true, precision: 'float32' });
     const unet = p.components.unet;
     assert.ok(unet instanceof OnnxUNet && unet.prefix, 'the UNet runs as prefix + rest');
     const calls: string[] = [];
@@ -158,7 +158,7 @@ test('the UNet with its upsample convs as 2x2 phases gives the plain latents and
 test('the default on CPU (fused UNet attention, GEGLU in halves, fast VAE: here its attention fused) gives the plain images within 1 of 255', async () => {
   const reference = await plain.generate(GUIDED);
   await withPipeline({ provider: 'cpu', cfgBatching: 'batched' }, async (p) => {
-    assert.deepEqual(p.components.unetForm, { attention: 'fused', layers: 'fast', sharedPrefix: false });
+    assert.deepEqual(p.components.unetForm, { attention: 'fused', layers: 'fast', sharedPrefix: false, precision: 'float32' });
     assert.equal(p.components.vaeConvolutions, 'fast');
     const fast = await p.generate(GUIDED);
     assert.ok(maxAbsDiff(fast.latents.final, reference.latents.final) <= 1e-4, `latents differ by ${maxAbsDiff(fast.latents.final, reference.latents.final)}`);

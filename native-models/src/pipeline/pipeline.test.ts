@@ -106,7 +106,7 @@ test('the UNet is replaceable: a second session from the same bytes gives the sa
   // In the pipeline's own form (on CPU: fused attention, GEGLU in halves, prefix shared by the guided pair), so the
   // two UNets compute alike to the bit.
   const form = pipe.components.unetForm!;
-  assert.deepEqual(form, { attention: 'fused', layers: 'fast', sharedPrefix: true });
+  assert.deepEqual(form, { attention: 'fused', layers: 'fast', sharedPrefix: true, precision: 'float32' });
   const { unet: inner } = await openUnet(bytes, form, (g, part) => openSession(g.source, { provider: 'cpu', label: `patched unet${part}` }));
   const request = { prompt: 'a photo of a cat', seed: 318, steps: 1, guidance: 1.5, width: 64, height: 64, png: false as const };
   const before = await pipe.generate(request);

@@ -13,6 +13,7 @@ import { openSession, type ModelSession, type ModelSource, type SessionOptions, 
 import type { ProviderReport } from '../onnx/providers.ts';
 import { attentionFor, type UnetAttention, type UnetForm } from '../onnx/graph-rewrites/unet-graph.ts';
 import { vaeSource, type VaeConvolutions } from '../onnx/graph-rewrites/vae-convolutions.ts';
+import { precisionFor, type Precision } from '../onnx/graph-rewrites/half-precision.ts';
 import { collectGarbage } from '../util/collect-garbage.ts';
 import { f32 } from '../rng/float32-math.ts';
 import { LcmScheduler } from '../scheduler/lcm-scheduler.ts';
@@ -56,6 +57,8 @@ export interface PipelineParts {
   vaeConvolutions?: VaeConvolutions;
   /** The form the UNet's graphs run in (reported by the benchmark; LoRA-patched UNets take the same). */
   unetForm?: UnetForm;
+  /** The VAE decoder's arithmetic (reported by the benchmark). */
+  vaePrecision?: Precision;
   /** SD 1.5: 0.18215. */
   vaeScalingFactor: number;
   /** Pixel sizes must be multiples of this (SD 1.5: 64, from 3 UNet downsamplings and the VAE's 8). */
@@ -107,6 +110,13 @@ export interface PipelineOptions extends SessionOptions {
    * Default 'auto': 'fast' on CPU.
    */
   unetLayers?: 'auto' | UnetForm['layers'];
+  /**
+   * The UNet's and VAE decoder's arithmetic: 'float16' runs it in half precision with float32
+   * inputs and outputs (onnx/graph-rewrites/half-precision.ts; the weights stay float32 in the
+   * files and are halved when the session loads). Default 'auto': float16 on CUDA, DirectML and
+   * WebGPU, float32 on the CPU and CoreML. The text encoder stays float32.
+   */
+  precision?: 'auto' | Precision;
 }
 
 export interface PipelineSources {
@@ -216,7 +226,7 @@ export class StableDiffusionPipeline {
   }
 
   private static async open(sources: PipelineSources, options: PipelineOptions): Promise<StableDiffusionPipeline> {
-    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', unetLayers = 'auto', tuning, ...sessionOptions } = options;
+    const { cfgBatching = 'auto', vaeConvolutions = 'auto', unetAttention = 'auto', unetLayers = 'auto', precision = 'auto', tuning, ...sessionOptions } = options;
     const sessionTuning = tuning ?? DEFAULT_TUNING;
     const labelOf = (source: ModelSource, fallback: string) => (typeof source === 'string' ? source : fallback);
     const opened: ModelSession[] = [];
@@ -231,14 +241,16 @@ export class StableDiffusionPipeline {
       // start is skipped for the process), so it picks the forms that suit it before they open.
       const onCpu = textEncoder.provider.used === 'cpu';
       const batching = cfgBatching === 'auto' ? (onCpu ? 'split' : 'batched') : cfgBatching;
+      const arithmetic = precisionFor(precision, textEncoder.provider.used);
       const wanted: UnetForm = {
         attention: attentionFor(unetAttention, sessionOptions.provider),
         layers: unetLayers === 'auto' ? (onCpu ? 'fast' : 'exported') : unetLayers,
         sharedPrefix: batching === 'split',
+        precision: arithmetic,
       };
       const unetLabel = labelOf(sources.unet, 'unet (bytes)');
       const { unet, form: unetForm } = await openUnet(sources.unet, wanted, (g, part) => open(g.source, unetLabel + part, g.externalDataDir));
-      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (onCpu ? 'fast' : 'direct') : vaeConvolutions);
+      const vae = await vaeSource(sources.vaeDecoder, vaeConvolutions === 'auto' ? (onCpu ? 'fast' : 'direct') : vaeConvolutions, arithmetic);
       const vaeDecoder = new OnnxVaeDecoder(await open(vae.source, labelOf(sources.vaeDecoder, 'vae_decoder (bytes)'), vae.externalDataDir));
       const previewDecoder = sources.previewDecoder ? new OnnxVaeDecoder(await open(sources.previewDecoder, 'taesd_decoder (bytes)')) : undefined;
       return new StableDiffusionPipeline({
@@ -251,6 +263,7 @@ export class StableDiffusionPipeline {
         cfgBatching: batching,
         vaeConvolutions: vae.form,
         unetForm,
+        vaePrecision: vae.precision,
         vaeScalingFactor: sources.vaeScalingFactor ?? SD15_VAE_SCALING_FACTOR,
         sizeMultiple: VAE_SCALE * 2 ** ((sources.unetDownBlocks ?? 4) - 1),
       });

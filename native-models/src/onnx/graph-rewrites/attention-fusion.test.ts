@@ -69,7 +69,7 @@ test('a graph with nothing to fuse is left as it was', async () => {
 test('a LoRA-patched UNet (weights handed over in memory) is fused from its bytes and predicts as unfused', async () => {
   const model = await OnnxModel.load(TINY_UNET());
   const { unet: patched } = await applyLora(await readLoraFile(TINY_LORA()), { unet: model }, 0.75);
-  const graphs = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: false });
+  const graphs = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: false, precision: 'float32' });
   assert.equal(graphs.form.attention, 'fused');
   assert.ok('whole' in graphs);
   const graph = graphs.whole;
@@ -93,7 +93,7 @@ test('a half-precision export keeps its attention (the CPU kernel is float32)', 
   assert.equal(count(m, 'Softmax'), 1);
 });
 
-test('attention is fused unless CoreML is the first provider tried, or the caller chose', () => {
+test('attention is fused unless CoreML or WebGPU is the first provider tried, or the caller chose', () => {
   assert.equal(attentionFor('auto', 'cpu', 'darwin'), 'fused');
   assert.equal(attentionFor('auto', 'auto', 'linux'), 'fused');
   assert.equal(attentionFor('auto', 'dml', 'win32'), 'fused');
@@ -101,6 +101,7 @@ test('attention is fused unless CoreML is the first provider tried, or the calle
   assert.equal(attentionFor('auto', 'coreml', 'darwin'), 'exported');
   assert.equal(attentionFor('fused', 'coreml', 'darwin'), 'fused');
   assert.equal(attentionFor('exported', 'cpu', 'linux'), 'exported');
+  assert.equal(attentionFor('auto', 'webgpu', 'linux'), 'exported');
 });
 
 /**

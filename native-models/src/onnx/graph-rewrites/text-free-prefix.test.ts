@@ -25,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'yoso-prefix-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const UNET = () => join(TINY_SD15(), 'unet', 'model.onnx');
-const SHARED: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: true };
+const SHARED: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: true, precision: 'float32' };
 
 async function open(g: GraphSource, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
   const extra = g.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: g.externalDataDir } } } : {};
@@ -84,8 +84,8 @@ test('the exported tiny UNet as text-free prefix + rest predicts bit for bit as 
 test('with fused attention and a LoRA-patched UNet handed over in memory, the split still predicts as its whole graph', async () => {
   const { unet: patched } = await applyLora(await readLoraFile(TINY_LORA()), { unet: await OnnxModel.load(TINY_UNET()) }, 0.75);
   const options = { externalData: fusedExternalData(patched!) };
-  const fusedWhole = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: false });
-  const fusedSplit = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: true });
+  const fusedWhole = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: false, precision: 'float32' });
+  const fusedSplit = await unetGraphs(patched!.modelBytes, { attention: 'fused', layers: 'exported', sharedPrefix: true, precision: 'float32' });
   assert.ok('whole' in fusedWhole && 'prefix' in fusedSplit);
   assert.equal(fusedSplit.form.attention, 'fused');
   assert.equal(fusedSplit.prefix.externalDataDir, undefined);

@@ -7,7 +7,9 @@
 //    512², 640 ch to 64², 1280 to 32² and to 16²: a guided pair 6.08-6.12 -> 5.78-5.98 s on 2
 //    cores) and GEGLU's projection as two halves (./geglu-halves.ts; bit-identical, ~30 ms a call);
 //  - sharedPrefix: two graphs, the text-free prefix and the rest (./text-free-prefix.ts), so a
-//    guided step runs the prefix once for both texts.
+//    guided step runs the prefix once for both texts;
+//  - precision 'float16', for GPU providers: the arithmetic in half precision, inputs and outputs
+//    float32 (./half-precision.ts).
 import { statSync } from 'node:fs';
 import type { OnnxValueInfo } from '../inspect.ts';
 import { providerCandidates, type ProviderChoice } from '../providers.ts';
@@ -15,6 +17,7 @@ import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
 import { splitGegluProjections } from './geglu-halves.ts';
+import { computeInHalf, type Precision } from './half-precision.ts';
 import { rewriteUpsampleConvs } from './subpixel-upsample.ts';
 import { keepPrefix, keepSuffix, textFreeCut } from './text-free-prefix.ts';
 
@@ -29,17 +32,21 @@ export interface UnetForm {
   attention: UnetAttention;
   layers: 'exported' | 'fast';
   sharedPrefix: boolean;
+  precision: Precision;
 }
 
-export const EXPORTED_UNET: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: false };
+export const EXPORTED_UNET: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: false, precision: 'float32' };
 
 /**
- * Fused everywhere but where CoreML is the first provider tried (named, or 'auto' on macOS): it has
- * no MultiHeadAttention kernel, so those nodes would run on the CPU between CoreML partitions.
+ * Fused everywhere but where CoreML or WebGPU is the first provider tried (named, or 'auto' on
+ * macOS). CoreML has no MultiHeadAttention kernel, so those nodes would run on the CPU between
+ * CoreML partitions. WebGPU's kernel (onnxruntime 1.30) gave wrong values from 32 tokens on (max
+ * error 0.15-0.23 on values up to 1.4 against the CPU's, on Mesa's Vulkan; 16 tokens were exact).
  */
 export function attentionFor(choice: 'auto' | UnetAttention, provider: ProviderChoice | undefined, platform = process.platform): UnetAttention {
   if (choice !== 'auto') return choice;
-  return providerCandidates(provider ?? 'auto', platform)[0] === 'coreml' ? 'exported' : 'fused';
+  const first = providerCandidates(provider ?? 'auto', platform)[0];
+  return first === 'coreml' || first === 'webgpu' ? 'exported' : 'fused';
 }
 
 export interface GraphSource {
@@ -57,7 +64,7 @@ export type UnetGraphs = { form: UnetForm } & ({ whole: GraphSource } | { prefix
 
 export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise<UnetGraphs> {
   const asIs = { form: EXPORTED_UNET, whole: { source } };
-  if (!wanted.sharedPrefix && wanted.attention === 'exported' && wanted.layers === 'exported') return asIs;
+  if (isExported(wanted)) return asIs;
   // A .onnx file this large holds its weights inline: a half-precision export (a float32 SD 1.5 UNet
   // is 3.4 GB, so it always keeps them outside), which none of the rewrites apply to.
   if (typeof source === 'string' && statSync(source).size > INLINE_WEIGHTS_BYTES) return asIs;
@@ -77,7 +84,8 @@ export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise
       }
     }
     const fast = wanted.layers === 'fast' && rewriteUpsampleConvs(m).length + splitGegluProjections(m).length > 0;
-    return { m, form: { attention: fused ? 'fused' : 'exported', layers: fast ? 'fast' : 'exported', sharedPrefix: false } };
+    const halved = wanted.precision === 'float16' && computeInHalf(m).length > 0;
+    return { m, form: { attention: fused ? 'fused' : 'exported', layers: fast ? 'fast' : 'exported', sharedPrefix: false, precision: halved ? 'float16' : 'float32' } };
   };
   const { m, form } = await edited();
   const cut = wanted.sharedPrefix ? textFreeCut(m, TEXT_INPUT) : undefined;
@@ -90,6 +98,10 @@ export async function unetGraphs(source: ModelSource, wanted: UnetForm): Promise
     };
     return { form: { ...form, sharedPrefix: true }, prefix: m.toSource(), suffix };
   }
-  if (form.attention === 'exported' && form.layers === 'exported') return asIs;
+  if (isExported(form)) return asIs;
   return { form, whole: m.toSource() };
+}
+
+function isExported(f: UnetForm): boolean {
+  return !f.sharedPrefix && f.attention === 'exported' && f.layers === 'exported' && f.precision === 'float32';
 }

@@ -1,5 +1,6 @@
 // The VAE decoder's model source in the chosen convolution form: for 'fast', the model rewritten in
 // memory with fewer multiplications (same picture within float rounding); else the source as given.
+// In 'float16' precision (GPU providers) its arithmetic runs in half precision (./half-precision.ts).
 //
 // Which convs: Winograd F(4x4, 3x3) for the 3x3 convs with 512 input channels whose transformed
 // input stays under 80 MiB at 512² (mid block, up blocks 0-1 at 64² and 128²: 17 of SD 1.5's 30),
@@ -15,6 +16,7 @@
 import type { ModelSource } from '../session.ts';
 import { EditableModel } from './editable-model.ts';
 import { fuseAttention } from './attention-fusion.ts';
+import { computeInHalf, type Precision } from './half-precision.ts';
 import { rewriteUpsampleConvs } from './subpixel-upsample.ts';
 import { rewriteWinograd, type WinogradOptions } from './winograd-convs.ts';
 
@@ -27,19 +29,24 @@ export interface VaeSource {
   /** Folder the rewritten bytes read the weights they left in place from (a model file's folder). */
   externalDataDir?: string;
   form: VaeConvolutions;
+  precision: Precision;
 }
 
-export async function vaeSource(source: ModelSource, form: VaeConvolutions): Promise<VaeSource> {
-  if (form === 'direct') return { source, form };
-  try {
-    const m = await EditableModel.open(source);
-    const rewritten = [...rewriteWinograd(m, VAE_WINOGRAD), ...rewriteUpsampleConvs(m), ...fuseAttention(m)];
-    // fp16 decoders or ones without such convs have nothing to rewrite: keep the original (no re-encoded copy).
-    if (rewritten.length === 0) return { source, form: 'direct' };
-    // Only the new weights go into the bytes; a file's others stay in its external data.
-    return { ...m.toSource(), form: 'fast' };
-  } catch (e) {
-    const label = typeof source === 'string' ? source : 'the VAE decoder';
-    throw new Error(`${label}: could not rewrite its convolutions (${(e as Error).message}); use vaeConvolutions 'direct'`);
+export async function vaeSource(source: ModelSource, form: VaeConvolutions, precision: Precision = 'float32'): Promise<VaeSource> {
+  if (form === 'direct' && precision === 'float32') return { source, form, precision };
+  const label = typeof source === 'string' ? source : 'the VAE decoder';
+  const m = await EditableModel.open(source);
+  let fast = false;
+  if (form === 'fast') {
+    try {
+      fast = [...rewriteWinograd(m, VAE_WINOGRAD), ...rewriteUpsampleConvs(m), ...fuseAttention(m)].length > 0;
+    } catch (e) {
+      throw new Error(`${label}: could not rewrite its convolutions (${(e as Error).message}); use vaeConvolutions 'direct'`);
+    }
   }
+  const halved = precision === 'float16' && computeInHalf(m).length > 0;
+  // fp16 decoders or ones without such convs have nothing to rewrite: keep the original (no re-encoded copy).
+  if (!fast && !halved) return { source, form: 'direct', precision: 'float32' };
+  // Only the new weights go into the bytes; a file's others stay in its external data.
+  return { ...m.toSource(), form: fast ? 'fast' : 'direct', precision: halved ? 'float16' : 'float32' };
 }

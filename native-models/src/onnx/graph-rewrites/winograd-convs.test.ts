@@ -96,8 +96,8 @@ test('the VAE source in fast form: rewritten when a conv has 512 input channels,
   assert.ok(maxAbsDiff((await runOnce(chosen.source, x, dims, chosen.externalDataDir)).data, (await runOnce(wide, x, dims)).data) < 1e-4);
   // 16 channels and no upsampling: nothing to rewrite, so the file itself is used.
   const narrow = convModel('narrow', 16, 8, PAD1, true);
-  assert.deepEqual(await vaeSource(narrow, 'fast'), { source: narrow, form: 'direct' });
-  assert.deepEqual(await vaeSource(wide, 'direct'), { source: wide, form: 'direct' });
+  assert.deepEqual(await vaeSource(narrow, 'fast'), { source: narrow, form: 'direct', precision: 'float32' });
+  assert.deepEqual(await vaeSource(wide, 'direct'), { source: wide, form: 'direct', precision: 'float32' });
 });
 
 test('a size limit leaves the convs after a x2 Resize direct: their transformed input is 4x larger', async () => {
