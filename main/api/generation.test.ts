@@ -2,7 +2,8 @@
 // queue order and seeds, failure isolation, cancel mid-batch keeping finished images, and a
 // kill -9 of the inference process during a job.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from '../contract/api.ts';
@@ -52,6 +53,14 @@ describe('generation through the queue and the inference process', () => {
     assert.ok(items[0]!.timingsMs.unet! > 0);
     const listed = await call(t, 'history.list', {});
     assert.equal(listed.total, 2);
+  });
+
+  test('the inference process keeps the optimised graphs of the model it loaded in the data folder', () => {
+    const dir = join(t.studio.dataDir, 'cache', 'onnx-graphs');
+    const entries = readdirSync(dir).filter((name) => !name.startsWith('.'));
+    // The text encoder, the UNet's text-free prefix and rest, the VAE decoder.
+    assert.ok(entries.length >= 4, `entries: ${entries.join(', ')}`);
+    for (const entry of entries) assert.deepEqual(readdirSync(join(dir, entry)).sort(), ['model.onnx', 'model.onnx_data']);
   });
 
   test('a failing job keeps its error and does not stop the queue', async () => {

@@ -2,10 +2,12 @@
 // history and model library, the event bus, and the one Handlers object over them.
 // `npm run serve` and the Electron app both call openStudio; only the ProcessHost differs.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Handlers } from '../contract/api.ts';
 import type { GenerationRequest } from '../contract/generation.ts';
 import { openHistory, type HistoryStore } from '../history/index.ts';
 import { defaultWorkerEntry, type ProcessHost } from '../inference/process-host.ts';
+import { GRAPH_CACHE_ENV } from '../inference/protocol.ts';
 import { InferenceSupervisor } from '../inference/supervisor.ts';
 import { prepareHandler } from './prepare-handler.ts';
 import { LivePreview, liveHandler } from './live-preview.ts';
@@ -78,7 +80,9 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   );
   const library = new ModelLibrary({ modelsDir });
   const resolver = new ModelResolver(modelsDir, library);
-  const supervisor = new InferenceSupervisor({ host: options.host, entry: options.workerEntry ?? defaultWorkerEntry() });
+  // Models open in ~2 s instead of ~9 s once their optimised graphs are on disk (safe to delete).
+  const graphCache = { [GRAPH_CACHE_ENV]: join(dataDir, 'cache', 'onnx-graphs') };
+  const supervisor = new InferenceSupervisor({ host: options.host, entry: options.workerEntry ?? defaultWorkerEntry(), env: graphCache });
   supervisor.on('status', (status) => events.emit('inference.status', status));
 
   const runner = createGenerationRunner({

@@ -7,6 +7,12 @@ import { GenerationRequest } from '../contract/generation.ts';
 
 const Id = z.string().min(1);
 
+/**
+ * Environment variable naming the folder where the inference process keeps onnxruntime's optimised
+ * CPU graphs (native-models/src/onnx/graph-cache.ts); unset: no cache.
+ */
+export const GRAPH_CACHE_ENV = 'YOSO_GRAPH_CACHE';
+
 /** Where the worker finds the files of one generation; the main side resolves ids to paths. */
 export const ResolvedModels = z.object({
   /** Absolute path of the base model folder (optimum ONNX layout). */

@@ -16,7 +16,8 @@ import { LoraUnets } from '../../native-models/src/lora/lora-pipeline.ts';
 import { LEAN_TUNING } from '../../native-models/src/pipeline/pipeline.ts';
 import type { MemoryMode } from '../contract/api.ts';
 import { encodeForHistory } from '../history/encode-image.ts';
-import type { ResolvedModels, ToWorker, WorkerImage, WorkerPreview } from './protocol.ts';
+import { OptimizedGraphCache } from '../../native-models/src/onnx/graph-cache.ts';
+import { GRAPH_CACHE_ENV, type ResolvedModels, type ToWorker, type WorkerImage, type WorkerPreview } from './protocol.ts';
 import { PreviewDecoderSlot, encodePreview } from './worker-preview.ts';
 import { LiveLatents, liveKey } from './live-latents.ts';
 
@@ -48,6 +49,9 @@ export async function availableProviders(): Promise<string[]> {
 /** Settings.memory 'low': no arenas or memory patterns anywhere and the models' own layers (the phase forms' weights are 1.8x the originals'). */
 const LOW_MEMORY = { tuning: LEAN_TUNING, vaeConvolutions: 'direct', unetLayers: 'exported' } as const;
 
+/** onnxruntime's optimised graphs on disk, where the main side names a folder (later loads skip optimising). */
+const graphCache = process.env[GRAPH_CACHE_ENV] ? { graphCache: new OptimizedGraphCache(process.env[GRAPH_CACHE_ENV]) } : {};
+
 async function load(baseDir: string, provider: string, memory: MemoryMode = 'normal'): Promise<{ model: Loaded; loadMs: number }> {
   const choice = isProviderChoice(provider) ? provider : 'auto';
   const key = `${choice}\n${memory}\n${baseDir}`;
@@ -56,9 +60,9 @@ async function load(baseDir: string, provider: string, memory: MemoryMode = 'nor
   const started = performance.now();
   const value = (async (): Promise<Loaded> => {
     const folder = loadModelFolder(baseDir);
-    const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice, ...(memory === 'low' ? LOW_MEMORY : {}) });
+    const pipeline = await StableDiffusionPipeline.fromFolder(folder, { provider: choice, ...graphCache, ...(memory === 'low' ? LOW_MEMORY : {}) });
     // Sessions opened later (LoRA-patched UNets, a shared TAESD) get the pipeline's memory settings.
-    const later = { provider: choice, ...(memory === 'low' ? { tuning: LEAN_TUNING } : {}) };
+    const later = { provider: choice, ...graphCache, ...(memory === 'low' ? { tuning: LEAN_TUNING } : {}) };
     return { pipeline, folder, loras: new LoraUnets(later), preview: new PreviewDecoderSlot(pipeline, folder.dir, later) };
   })();
   loaded = { key, value };

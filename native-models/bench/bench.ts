@@ -2,7 +2,7 @@
 //   [--runs N] [--warmup N] [--provider P] [--threads N] [--lora FILE [--lora-scale S]] [--json]
 //   [--compare-plain] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
 //   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-layers auto|exported|fast]
-//   [--precision auto|float32|float16]
+//   [--precision auto|float32|float16] [--graph-cache DIR]
 //   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
@@ -10,6 +10,8 @@
 // fastest form (the app's load-time rewrites; with --random-sd15 also a seeded TAESD preview
 // decoder), and runs them alternately (see forms.ts).
 import { cpus, loadavg, totalmem } from 'node:os';
+import { OptimizedGraphCache } from '../src/onnx/graph-cache.ts';
+import type { ModelSession } from '../src/onnx/session.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intOption, listOption, loraOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
@@ -51,6 +53,7 @@ const OPTIONS = {
   'unet-attention': { type: 'string' },
   'unet-layers': { type: 'string' },
   precision: { type: 'string' },
+  'graph-cache': { type: 'string' },
   'cfg-batching': { type: 'string' },
   decode: { type: 'string' },
   arena: { type: 'string' },
@@ -143,6 +146,13 @@ function unetLayersOf(args: Args): PipelineOptions['unetLayers'] {
   return choice('unet-layers', args['unet-layers'], ['auto', 'exported', 'fast'] as const);
 }
 
+/** ' (graph cache: UNet hit, …)' when sessions went through the optimised-graph cache. */
+function graphCacheLine(pipeline: StableDiffusionPipeline): string {
+  const parts = pipeline.components as unknown as Record<string, { session?: ModelSession } | undefined>;
+  const outcomes = ['textEncoder', 'unet', 'vaeDecoder'].flatMap((name) => (parts[name]?.session?.graphCache ? [`${name} ${parts[name]!.session!.graphCache}`] : []));
+  return outcomes.length > 0 ? ` (graph cache: ${outcomes.join(', ')})` : '';
+}
+
 function precisionOf(args: Args): PipelineOptions['precision'] {
   return choice('precision', args.precision, ['auto', 'float32', 'float16'] as const);
 }
@@ -201,6 +211,8 @@ async function main(argv: string[]): Promise<void> {
     ...(unetAttentionOf(args) ? { unetAttention: unetAttentionOf(args)! } : {}),
     ...(unetLayersOf(args) ? { unetLayers: unetLayersOf(args)! } : {}),
     ...(precisionOf(args) ? { precision: precisionOf(args)! } : {}),
+    // Off unless named: the first load then stores each graph (slower), later runs load from it.
+    ...(args['graph-cache'] ? { graphCache: new OptimizedGraphCache(args['graph-cache']) } : {}),
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);
@@ -223,7 +235,7 @@ async function main(argv: string[]): Promise<void> {
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
   try {
-    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'}, ${pipeline.components.vaePrecision ?? 'float32'} | UNet ${describeUnetForm(pipeline.components.unetForm)} | sessions loaded in ${loadMs.toFixed(0)} ms`);
+    console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'}, ${pipeline.components.vaePrecision ?? 'float32'} | UNet ${describeUnetForm(pipeline.components.unetForm)} | sessions loaded in ${loadMs.toFixed(0)} ms${graphCacheLine(pipeline)}`);
     if (lora) {
       loraBench = await benchLora(pipeline, modelDir, lora, sessions);
       console.log(formatLoraFigures(loraBench.figures));

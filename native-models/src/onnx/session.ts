@@ -3,6 +3,7 @@
  * before every run, and the time spent inside onnxruntime.
  */
 import { performance } from 'node:perf_hooks';
+import type { GraphCacheOutcome, OptimizedGraphCache } from './graph-cache.ts';
 import { signatureOf, type OnnxSignature, type OnnxValueInfo } from './inspect.ts';
 import { ort, type OrtSession, type OrtTensor } from './ort.ts';
 import { availableBackends, missingProviderLibrary, providerCandidates, type ExecutionProvider, type ProviderChoice, type ProviderReport } from './providers.ts';
@@ -21,6 +22,8 @@ export interface SessionOptions {
   /** Folder a model given as bytes reads its external data files from (a rewritten graph of a model file). */
   externalDataDir?: string;
   tuning?: SessionTuning;
+  /** Keeps onnxruntime's optimised CPU graphs on disk, so later opens skip optimising (./graph-cache.ts). */
+  graphCache?: OptimizedGraphCache;
 }
 
 /**
@@ -63,6 +66,8 @@ export class ModelSession {
     readonly session: OrtSession,
     readonly label: string,
     readonly provider: ProviderReport,
+    /** Whether the graph came from the optimised-graph cache, was stored in it, or why not; absent without one. */
+    readonly graphCache?: GraphCacheOutcome,
   ) {
     this.signature = signatureOf(session);
   }
@@ -165,13 +170,13 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       sessionOptions.extra = { ...(sessionOptions.extra as object | undefined), 'session.model_external_initializers_file_folder_path': options.externalDataDir };
     }
     try {
-      const session =
-        typeof source === 'string'
-          ? await ort.InferenceSession.create(source, sessionOptions)
-          : await ort.InferenceSession.create(source, sessionOptions);
+      const { session, outcome } =
+        provider === 'cpu' && options.graphCache
+          ? await options.graphCache.createSession(source, sessionOptions, options.externalDataDir)
+          : { session: typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions), outcome: undefined };
       const report: ProviderReport = { requested, used: provider };
       if (reasons.length > 0) report.fallbackReason = reasons.join('; ');
-      return new ModelSession(session, label, report);
+      return new ModelSession(session, label, report, outcome);
     } catch (e) {
       const message = (e as Error).message.split('\n')[0] ?? String(e);
       if (provider === 'cpu') throw new Error(`${label}: onnxruntime could not load the model: ${message}`);
