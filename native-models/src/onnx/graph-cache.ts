@@ -68,7 +68,7 @@ export class OptimizedGraphCache {
         return { session, outcome: 'hit' };
       } catch (e) {
         console.warn(`graph cache: entry ${key} could not be opened (${(e as Error).message.split('\n')[0]}); rebuilding it`);
-        rmSync(entry, { recursive: true, force: true });
+        removed(entry);
       }
     }
     const need = weightBytes(source, externalDataDir);
@@ -124,8 +124,7 @@ export class OptimizedGraphCache {
     let total = entries.reduce((sum, e) => sum + e.bytes, 0);
     for (const e of entries) {
       if (total + need <= this.maxBytes) break;
-      rmSync(e.path, { recursive: true, force: true });
-      total -= e.bytes;
+      if (removed(e.path)) total -= e.bytes;
     }
     const free = this.freeBytes(this.dir);
     if (free < need + RESERVE_BYTES) return `${gib(free)} free on the disk, the entry needs ${gib(need)} and ${gib(RESERVE_BYTES)} stay free`;
@@ -137,6 +136,19 @@ export class OptimizedGraphCache {
       const pid = Number(name.slice(STAGING.length).split('-')[0]);
       if (!isAlive(pid)) rmSync(join(this.dir, name), { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * Removes an entry; false where the system refuses (Windows keeps a file that a session in another
+ * process has mapped): that entry stays until a later eviction.
+ */
+function removed(path: string): boolean {
+  try {
+    rmSync(path, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
   }
 }
 
