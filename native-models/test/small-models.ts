@@ -1,6 +1,6 @@
 // Helpers for tests that build small ONNX models and compare two forms of one: seeded values, float
 // initializer data, and one run of a model.
-import { ort } from '../src/onnx/ort.ts';
+import { EXTERNAL_DATA_FOLDER, ort } from '../src/onnx/ort.ts';
 
 /** Deterministic values uniform in [-scale/2, scale/2) (an LCG: the same on every platform). */
 export function seeded(n: number, seed: number, scale = 1): Float32Array {
@@ -19,7 +19,7 @@ export const floatData = (a: Float32Array) => ({ kind: 'bytes' as const, bytes: 
  * rewritten bytes find the weights they left in the model's files.
  */
 export async function runOnce(model: string | Uint8Array, x: Float32Array, dims: number[], externalDataDir?: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const options = externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {};
+  const options = externalDataDir ? { extra: { [EXTERNAL_DATA_FOLDER]: externalDataDir } } : {};
   const session = await ort.InferenceSession.create(model as string, options);
   try {
     const out = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, dims) }))[session.outputNames[0]!]!;

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, statfsSync, utimesSync } from 'node:fs';
 import { arch, cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ort, type OrtSession } from './ort.ts';
+import { createOrtSession, EXTERNAL_DATA_FOLDER, ort, type OrtSession } from './ort.ts';
 
 type SessionOptions = ort.InferenceSession.SessionOptions;
 export type GraphCacheOutcome = 'hit' | 'stored' | `skipped: ${string}`;
@@ -26,7 +26,6 @@ const WEIGHTS = 'model.onnx_data';
 const STAGING = '.staging-';
 /** Free space left on the disk after an entry is written, for the history and everything else. */
 const RESERVE_BYTES = 2 * 2 ** 30;
-const EXTERNAL_FOLDER_KEY = 'session.model_external_initializers_file_folder_path';
 
 export interface GraphCacheOptions {
   /** Total size of the entries kept (default 12 GiB: about three SD 1.5 models). */
@@ -53,12 +52,12 @@ export class OptimizedGraphCache {
    * (full disk, unreadable entry) never fails the open: the session is created as usual.
    */
   async createSession(source: string | Uint8Array, options: SessionOptions, externalDataDir?: string): Promise<{ session: OrtSession; outcome: GraphCacheOutcome }> {
-    if (options.externalData) return { session: await create(source, options), outcome: 'skipped: weights in memory' };
+    if (options.externalData) return { session: await createOrtSession(source, options), outcome: 'skipped: weights in memory' };
     const key = this.keyFor(source, options, externalDataDir);
     const entry = join(this.dir, key);
     // The entry's weights sit beside its graph: drop the source's external-data folder.
     const { extra, ...rest } = options;
-    const plain: SessionOptions = { ...rest, ...withoutKey(extra, EXTERNAL_FOLDER_KEY) };
+    const plain: SessionOptions = { ...rest, ...withoutKey(extra, EXTERNAL_DATA_FOLDER) };
     const openEntry = () => ort.InferenceSession.create(join(entry, MODEL), { ...plain, graphOptimizationLevel: 'disabled' });
     if (existsSync(join(entry, MODEL))) {
       try {
@@ -73,11 +72,11 @@ export class OptimizedGraphCache {
     }
     const need = weightBytes(source, externalDataDir);
     const room = this.makeRoom(need);
-    if (room) return { session: await create(source, options), outcome: `skipped: ${room}` };
+    if (room) return { session: await createOrtSession(source, options), outcome: `skipped: ${room}` };
     const staging = join(this.dir, `${STAGING}${process.pid}-${key}`);
     mkdirSync(staging, { recursive: true });
     try {
-      const storing = await create(source, {
+      const storing = await createOrtSession(source, {
         ...options,
         optimizedModelFilePath: join(staging, MODEL),
         extra: {
@@ -96,7 +95,7 @@ export class OptimizedGraphCache {
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }
-    if (!existsSync(join(entry, MODEL))) return { session: await create(source, options), outcome: 'skipped: the entry could not be written' };
+    if (!existsSync(join(entry, MODEL))) return { session: await createOrtSession(source, options), outcome: 'skipped: the entry could not be written' };
     return { session: await openEntry(), outcome: 'stored' };
   }
 
@@ -150,10 +149,6 @@ function removed(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function create(source: string | Uint8Array, options: SessionOptions): Promise<OrtSession> {
-  return typeof source === 'string' ? ort.InferenceSession.create(source, options) : ort.InferenceSession.create(source, options);
 }
 
 function withoutKey(extra: unknown, key: string): Pick<SessionOptions, 'extra'> {

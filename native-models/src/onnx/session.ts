@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { GraphCacheOutcome, OptimizedGraphCache } from './graph-cache.ts';
 import { signatureOf, type OnnxSignature, type OnnxValueInfo } from './inspect.ts';
-import { ort, type OrtSession, type OrtTensor } from './ort.ts';
+import { createOrtSession, EXTERNAL_DATA_FOLDER, ort, type OrtSession, type OrtTensor } from './ort.ts';
 import { availableBackends, missingProviderLibrary, providerCandidates, type ExecutionProvider, type ProviderChoice, type ProviderReport } from './providers.ts';
 
 /** A model file path, or the model's bytes (e.g. a graph patched or built in memory). */
@@ -167,13 +167,13 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       ...tuningOptions(options.tuning),
     };
     if (options.externalDataDir) {
-      sessionOptions.extra = { ...(sessionOptions.extra as object | undefined), 'session.model_external_initializers_file_folder_path': options.externalDataDir };
+      sessionOptions.extra = { ...(sessionOptions.extra as object | undefined), [EXTERNAL_DATA_FOLDER]: options.externalDataDir };
     }
     try {
       const { session, outcome } =
         provider === 'cpu' && options.graphCache
           ? await options.graphCache.createSession(source, sessionOptions, options.externalDataDir)
-          : { session: typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions), outcome: undefined };
+          : { session: await createOrtSession(source, sessionOptions), outcome: undefined };
       const report: ProviderReport = { requested, used: provider };
       if (reasons.length > 0) report.fallbackReason = reasons.join('; ');
       return new ModelSession(session, label, report, outcome);

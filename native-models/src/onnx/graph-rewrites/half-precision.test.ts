@@ -8,7 +8,7 @@ import { TINY_SD15 } from '../../../test/fixtures.ts';
 import { maxAbsDiff } from '../../../test/reference-cases.ts';
 import { seeded } from '../../../test/small-models.ts';
 import { webgpuUnavailable } from '../../../test/webgpu.ts';
-import { ort } from '../ort.ts';
+import { EXTERNAL_DATA_FOLDER, ort } from '../ort.ts';
 import { DataType } from '../proto/onnx-schema.ts';
 import { EditableModel } from './editable-model.ts';
 import { computeInHalf, precisionFor } from './half-precision.ts';
@@ -96,7 +96,7 @@ test('on WebGPU the half UNet and VAE decoder give the float32 graphs\' outputs 
     const m = await EditableModel.open(c.path);
     computeInHalf(m);
     const { source, externalDataDir } = m.toSource();
-    const half = await ort.InferenceSession.create(source, { executionProviders: ['webgpu'], ...(externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: externalDataDir } } } : {}) });
+    const half = await ort.InferenceSession.create(source, { executionProviders: ['webgpu'], ...(externalDataDir ? { extra: { [EXTERNAL_DATA_FOLDER]: externalDataDir } } : {}) });
     try {
       assert.deepEqual(half.inputNames, plain.inputNames);
       const expected = (await plain.run(c.feeds()))[plain.outputNames[0]!]!;

@@ -15,7 +15,7 @@ import { readLoraFile } from '../../lora/lora-file.ts';
 import { fusedExternalData } from '../../lora/patched-session.ts';
 import { TINY_LORA, TINY_UNET } from '../../lora/test/helpers.ts';
 import { signatureOf, type OnnxValueInfo } from '../inspect.ts';
-import { ort } from '../ort.ts';
+import { EXTERNAL_DATA_FOLDER, ort } from '../ort.ts';
 import { OnnxModel } from '../proto/onnx-model.ts';
 import { EditableModel } from './editable-model.ts';
 import { textFreeCut } from './text-free-prefix.ts';
@@ -28,7 +28,7 @@ const UNET = () => join(TINY_SD15(), 'unet', 'model.onnx');
 const SHARED: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: true, precision: 'float32' };
 
 async function open(g: GraphSource, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
-  const extra = g.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: g.externalDataDir } } } : {};
+  const extra = g.externalDataDir ? { extra: { [EXTERNAL_DATA_FOLDER]: g.externalDataDir } } : {};
   return ort.InferenceSession.create(g.source as Uint8Array, { ...options, ...extra });
 }
 
