@@ -11,7 +11,7 @@ import {
   openSession,
   rgbPixels,
   type ProviderChoice,
-  type SessionTuning,
+  type SessionOptions,
   type StableDiffusionPipeline,
   type VaeDecoder,
 } from '../../native-models/src/index.ts';
@@ -24,7 +24,8 @@ export class PreviewDecoderSlot {
   constructor(
     private readonly pipeline: StableDiffusionPipeline,
     baseDir: string,
-    private readonly sessions: { provider: ProviderChoice; tuning?: SessionTuning },
+    /** The pipeline's provider, memory settings and graph cache, for the decoders opened here. */
+    private readonly sessions: Pick<SessionOptions, 'tuning' | 'graphCache'> & { provider: ProviderChoice },
   ) {
     const own = join(baseDir, PREVIEW_DECODER_DIR, 'model.onnx');
     this.path = existsSync(own) ? resolve(own) : null;
@@ -35,7 +36,7 @@ export class PreviewDecoderSlot {
     if (resolve(path) === this.path) return true;
     let decoder: VaeDecoder;
     try {
-      decoder = new OnnxVaeDecoder(await openSession(path, { provider: this.sessions.provider, tuning: this.sessions.tuning ?? DEFAULT_TUNING, label: path }));
+      decoder = new OnnxVaeDecoder(await openSession(path, { tuning: DEFAULT_TUNING, ...this.sessions, label: path }));
     } catch (error) {
       // A broken preview decoder must not cost the user the image: log it, decode in full.
       console.error(`preview decoder ${path} could not be opened, showing the full image only: ${(error as Error).message}`);

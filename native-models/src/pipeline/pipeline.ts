@@ -100,7 +100,7 @@ export interface PipelineOptions extends SessionOptions {
    * The UNet's attention: 'fused' rewrites the export's head split, scores, softmax and head merge
    * into one MultiHeadAttention node (onnx/graph-rewrites; 0.93x the UNet's time on CPU, same
    * prediction within float rounding), 'exported' keeps the graph. Default 'auto': fused on every
-   * provider but CoreML.
+   * provider but CoreML and WebGPU (onnx/graph-rewrites/unet-graph.ts says why).
    */
   unetAttention?: 'auto' | UnetAttention;
   /**
