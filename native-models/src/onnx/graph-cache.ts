@@ -43,7 +43,7 @@ export class OptimizedGraphCache {
     options: GraphCacheOptions = {},
   ) {
     this.maxBytes = options.maxBytes ?? 12 * 2 ** 30;
-    this.freeBytes = options.freeBytes ?? ((d) => Number(statfsSync(d).bavail) * Number(statfsSync(d).bsize));
+    this.freeBytes = options.freeBytes ?? freeDiskBytes;
   }
 
   /**
@@ -171,6 +171,11 @@ function weightBytes(source: string | Uint8Array, externalDataDir: string | unde
 
 function folderBytes(folder: string): number {
   return readdirSync(folder, { withFileTypes: true }).reduce((sum, d) => sum + (d.isFile() ? statSync(join(folder, d.name)).size : 0), 0);
+}
+
+function freeDiskBytes(dir: string): number {
+  const fs = statfsSync(dir);
+  return Number(fs.bavail) * Number(fs.bsize);
 }
 
 function isAlive(pid: number): boolean {
