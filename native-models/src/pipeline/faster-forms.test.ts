@@ -68,6 +68,14 @@ test('CFG as two batch-1 UNet calls sharing the text-free prefix gives the batch
   await withPipeline({ provider: 'cpu' }, async (p) => assert.equal(p.components.cfgBatching, 'split'));
 });
 
+test('a provider asked for that cannot start falls back to the CPU with the CPU\'s forms', { skip: process.platform === 'darwin' && 'CoreML starts on macOS' }, async () => {
+  await withPipeline({ provider: 'coreml' }, async (p) => {
+    assert.equal(p.components.unet.provider.used, 'cpu');
+    assert.deepEqual(p.components.unetForm, { attention: 'fused', layers: 'fast', sharedPrefix: true, precision: 'float32' });
+    assert.equal(p.components.vaeConvolutions, 'fast');
+  });
+});
+
 test('the default and the lean session memory settings (also without prepacking) give the plain settings\' image', async () => {
   const reference = await plain.generate(GUIDED);
   for (const tuning of [undefined, LEAN_TUNING, { ...LEAN_TUNING, prepacking: false }]) {

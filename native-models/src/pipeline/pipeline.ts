@@ -243,7 +243,7 @@ export class StableDiffusionPipeline {
       const batching = cfgBatching === 'auto' ? (onCpu ? 'split' : 'batched') : cfgBatching;
       const arithmetic = precisionFor(precision, textEncoder.provider.used);
       const wanted: UnetForm = {
-        attention: attentionFor(unetAttention, sessionOptions.provider),
+        attention: attentionFor(unetAttention, textEncoder.provider.used),
         layers: unetLayers === 'auto' ? (onCpu ? 'fast' : 'exported') : unetLayers,
         sharedPrefix: batching === 'split',
         precision: arithmetic,

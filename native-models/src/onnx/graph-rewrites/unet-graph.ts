@@ -12,7 +12,7 @@
 //    float32 (./half-precision.ts).
 import { statSync } from 'node:fs';
 import type { OnnxValueInfo } from '../inspect.ts';
-import { providerCandidates, type ProviderChoice } from '../providers.ts';
+import type { ExecutionProvider } from '../providers.ts';
 import type { ModelSource } from '../session.ts';
 import { fuseAttention } from './attention-fusion.ts';
 import { EditableModel } from './editable-model.ts';
@@ -38,15 +38,15 @@ export interface UnetForm {
 export const EXPORTED_UNET: UnetForm = { attention: 'exported', layers: 'exported', sharedPrefix: false, precision: 'float32' };
 
 /**
- * Fused everywhere but where CoreML or WebGPU is the first provider tried (named, or 'auto' on
- * macOS). CoreML has no MultiHeadAttention kernel, so those nodes would run on the CPU between
- * CoreML partitions. WebGPU's kernel (onnxruntime 1.30) gave wrong values from 32 tokens on (max
- * error 0.15-0.23 on values up to 1.4 against the CPU's, on Mesa's Vulkan; 16 tokens were exact).
+ * Fused on every provider the sessions got but CoreML and WebGPU (a provider asked for that failed
+ * to start and fell back to the CPU gets the CPU's form). CoreML has no MultiHeadAttention kernel,
+ * so those nodes would run on the CPU between CoreML partitions. WebGPU's kernel (onnxruntime 1.30)
+ * gave wrong values from 32 tokens on (max error 0.15-0.23 on values up to 1.4 against the CPU's,
+ * on Mesa's Vulkan; 16 tokens were exact).
  */
-export function attentionFor(choice: 'auto' | UnetAttention, provider: ProviderChoice | undefined, platform = process.platform): UnetAttention {
+export function attentionFor(choice: 'auto' | UnetAttention, provider: ExecutionProvider): UnetAttention {
   if (choice !== 'auto') return choice;
-  const first = providerCandidates(provider ?? 'auto', platform)[0];
-  return first === 'coreml' || first === 'webgpu' ? 'exported' : 'fused';
+  return provider === 'coreml' || provider === 'webgpu' ? 'exported' : 'fused';
 }
 
 export interface GraphSource {
