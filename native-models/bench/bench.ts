@@ -3,12 +3,13 @@
 //   [--compare-plain] [--cfg-batching auto|batched|split] [--decode full|preview-then-full|preview]
 //   [--vae-convolutions auto|direct|fast] [--unet-attention auto|exported|fused] [--unet-layers auto|exported|fast]
 //   [--precision auto|float32|float16] [--graph-cache DIR]
-//   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...]
+//   [--arena on|off] [--mem-pattern on|off] [--prepacking on|off] [--ort-config KEY=VALUE ...] [--roofline]
 // Prints per-stage times, end-to-end time per image and the overhead ratio for each setting;
 // --json adds one final line with every figure. Model sources are pluggable (pipelineFor).
 // --compare-plain loads one model twice in one process, in the plain torch-style form and in our
 // fastest form (the app's load-time rewrites; with --random-sd15 also a seeded TAESD preview
-// decoder), and runs them alternately (see forms.ts).
+// decoder), and runs them alternately (see forms.ts). --roofline then profiles one more generation
+// of each form: the arithmetic each session did and its rate beside onnxruntime's best here (roofline.ts).
 import { cpus, loadavg, totalmem } from 'node:os';
 import { OptimizedGraphCache } from '../src/onnx/graph-cache.ts';
 import type { ModelSession } from '../src/onnx/session.ts';
@@ -26,7 +27,8 @@ import { DECODE_MODES, type DecodeMode } from '../src/pipeline/request.ts';
 import type { SessionTuning } from '../src/onnx/session.ts';
 import type { UnetForm } from '../src/onnx/graph-rewrites/unet-graph.ts';
 import { existsSync } from 'node:fs';
-import { formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
+import { formatRoofline, profileGeneration, referenceConvRate, type SessionRoofline } from './roofline.ts';
+import { benchRequest, formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -60,6 +62,7 @@ const OPTIONS = {
   'mem-pattern': { type: 'string' },
   prepacking: { type: 'string' },
   'ort-config': { type: 'string', multiple: true },
+  roofline: { type: 'boolean' },
 } as const;
 
 /** Our fastest form's session settings: the pipeline's defaults (DEFAULT_TUNING: arena, no memory pattern). */
@@ -216,6 +219,7 @@ async function main(argv: string[]): Promise<void> {
     ...(tuning ? { tuning } : {}),
   };
   const lora = loraOption(args.lora, args['lora-scale']);
+  if (args.roofline && (stepsList.length !== 1 || guidanceList.length !== 1)) throw new UsageError('--roofline profiles one setting: give one --steps and one --guidance value');
   console.log(`machine: ${cpus().length} logical CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   if (args['compare-plain']) {
@@ -224,7 +228,8 @@ async function main(argv: string[]): Promise<void> {
     const comparison = await compareForms(forms, settings, { runs, warmup, log: (l) => console.log(l) });
     console.log(formatComparison(comparison));
     console.log(`peak resident memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    if (args.json) console.log(JSON.stringify({ machine: machineLine(), forms: forms.map((f) => ({ name: f.name, dir: f.dir, decode: f.decode, options: f.options })), comparison }));
+    const roofline = args.roofline ? await printRoofline(forms, settings[0]!, args.prompt, threads) : undefined;
+    if (args.json) console.log(JSON.stringify({ machine: machineLine(), forms: forms.map((f) => ({ name: f.name, dir: f.dir, decode: f.decode, options: f.options })), comparison, ...(roofline ? { roofline } : {}) }));
     return;
   }
 
@@ -234,6 +239,7 @@ async function main(argv: string[]): Promise<void> {
   const loadMs = performance.now() - loadStart;
   const provider = pipeline.components.unet.provider;
   let loraBench: Awaited<ReturnType<typeof benchLora>> | undefined;
+  let json: object = {};
   try {
     console.log(`model ${source} | provider ${provider.used}${provider.fallbackReason ? ` (${provider.fallbackReason})` : ''} | VAE convolutions ${pipeline.components.vaeConvolutions ?? 'direct'}, ${pipeline.components.vaePrecision ?? 'float32'} | UNet ${describeUnetForm(pipeline.components.unetForm)} | sessions loaded in ${loadMs.toFixed(0)} ms${graphCacheLine(pipeline)}`);
     if (lora) {
@@ -250,14 +256,27 @@ async function main(argv: string[]): Promise<void> {
       }
     }
     console.log(`peak resident memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    if (args.json) {
-      const forms = figures.map((f) => formFigures('single', provider.used, f, loadMs, rssMb() - rssBefore, decode));
-      console.log(JSON.stringify({ machine: machineLine(), model: source, provider, loadMs, figures, forms, ...(loraBench ? { lora: loraBench.figures } : {}) }));
-    }
+    const forms = figures.map((f) => formFigures('single', provider.used, f, loadMs, rssMb() - rssBefore, decode));
+    json = { machine: machineLine(), model: source, provider, loadMs, figures, forms, ...(loraBench ? { lora: loraBench.figures } : {}) };
   } finally {
     await pipeline.release();
     await loraBench?.loras.release();
   }
+  const setting = { steps: stepsList[0]!, guidance: guidanceList[0]!, width, height, batchSize };
+  const roofline = args.roofline ? await printRoofline([{ name: 'this form', dir: modelDir, options: sessions, decode }], setting, args.prompt, threads) : undefined;
+  if (args.json) console.log(JSON.stringify({ ...json, ...(roofline ? { roofline } : {}) }));
+}
+
+/** --roofline, after the timed runs (their pipelines released): one profiled generation per form. */
+async function printRoofline(forms: readonly BenchForm[], setting: BenchSetting, prompt: string | undefined, threads: number | undefined) {
+  const reference = await referenceConvRate(threads);
+  const out: Record<string, SessionRoofline[]> = {};
+  for (const form of forms) {
+    const sessions = await profileGeneration(form.dir, form.options, benchRequest({ ...setting, decode: form.decode }, prompt ? { prompt } : {}));
+    console.log(formatRoofline(`roofline, ${form.name}`, sessions, reference));
+    out[form.name] = sessions;
+  }
+  return { reference, forms: out };
 }
 
 function machineLine(): string {

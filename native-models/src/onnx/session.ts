@@ -2,6 +2,8 @@
  * ONNX sessions with a provider choice, CPU fallback, their declared signature, input checks
  * before every run, and the time spent inside onnxruntime.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { GraphCacheOutcome, OptimizedGraphCache } from './graph-cache.ts';
 import { signatureOf, type OnnxSignature, type OnnxValueInfo } from './inspect.ts';
@@ -24,6 +26,16 @@ export interface SessionOptions {
   tuning?: SessionTuning;
   /** Keeps onnxruntime's optimised CPU graphs on disk, so later opens skip optimising (./graph-cache.ts). */
   graphCache?: OptimizedGraphCache;
+  /**
+   * Folder onnxruntime writes this session's profile into (each kernel's time and shapes, every run;
+   * written out when the session is released): `npm run bench -- --roofline`. Off by default.
+   */
+  profileDir?: string;
+}
+
+/** The file-name prefix a session's profile is written under; onnxruntime appends `_<time>.json`. */
+export function profilePrefix(dir: string, label: string): string {
+  return join(dir, label.replace(/[^A-Za-z0-9.() -]+/g, '_').slice(-120));
 }
 
 /**
@@ -56,8 +68,10 @@ export function tuningOptions(t: SessionTuning | undefined): Partial<ort.Inferen
 export type Feeds = Record<string, OrtTensor>;
 
 export class ModelSession {
-  /** Milliseconds spent inside session.run() since creation (or the last resetOrtTime()). */
+  /** Milliseconds spent inside session.run() since creation. */
   ortTimeMs = 0;
+  /** Runs since creation (a profile's runs are told apart by it: bench/roofline.ts). */
+  runs = 0;
   private released = false;
   /** Input/output names, element types and shapes as the session declares them. */
   readonly signature: OnnxSignature;
@@ -84,6 +98,7 @@ export class ModelSession {
     const outputs = await this.session.run(feeds);
     const ortMs = performance.now() - started;
     this.ortTimeMs += ortMs;
+    this.runs++;
     return { outputs, ortMs };
   }
 
@@ -165,7 +180,10 @@ export async function openSession(source: ModelSource, options: SessionOptions =
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
       ...(options.externalData ? { externalData: options.externalData } : {}),
       ...tuningOptions(options.tuning),
+      ...(options.profileDir ? { enableProfiling: true, profileFilePrefix: profilePrefix(options.profileDir, label) } : {}),
     };
+    // onnxruntime writes no profile into a missing folder, and says nothing.
+    if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
     if (options.externalDataDir) {
       sessionOptions.extra = { ...(sessionOptions.extra as object | undefined), [EXTERNAL_DATA_FOLDER]: options.externalDataDir };
     }
