@@ -12,7 +12,6 @@
 // of each form: the arithmetic each session did and its rate beside onnxruntime's best here (roofline.ts).
 import { cpus, loadavg, totalmem } from 'node:os';
 import { OptimizedGraphCache } from '../src/onnx/graph-cache.ts';
-import type { ModelSession } from '../src/onnx/session.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intOption, listOption, loraOption, numberOption, oneLine, providerOption, UsageError } from '../cli/args.ts';
@@ -28,6 +27,7 @@ import type { SessionTuning } from '../src/onnx/session.ts';
 import type { UnetForm } from '../src/onnx/graph-rewrites/unet-graph.ts';
 import { existsSync } from 'node:fs';
 import { formatRoofline, profileGeneration, referenceConvRate, type SessionRoofline } from './roofline.ts';
+import { pipelineSessions, shortLabel } from './sessions.ts';
 import { benchRequest, formatFigures, measure, type BenchFigures, type BenchSetting } from './measure.ts';
 
 const OPTIONS = {
@@ -149,10 +149,9 @@ function unetLayersOf(args: Args): PipelineOptions['unetLayers'] {
   return choice('unet-layers', args['unet-layers'], ['auto', 'exported', 'fast'] as const);
 }
 
-/** ' (graph cache: UNet hit, …)' when sessions went through the optimised-graph cache. */
+/** ' (graph cache: unet (prefix) hit, …)' when sessions went through the optimised-graph cache. */
 function graphCacheLine(pipeline: StableDiffusionPipeline): string {
-  const parts = pipeline.components as unknown as Record<string, { session?: ModelSession } | undefined>;
-  const outcomes = ['textEncoder', 'unet', 'vaeDecoder'].flatMap((name) => (parts[name]?.session?.graphCache ? [`${name} ${parts[name]!.session!.graphCache}`] : []));
+  const outcomes = pipelineSessions(pipeline).flatMap((s) => (s.graphCache ? [`${shortLabel(s.label)} ${s.graphCache}`] : []));
   return outcomes.length > 0 ? ` (graph cache: ${outcomes.join(', ')})` : '';
 }
 

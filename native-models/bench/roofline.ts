@@ -15,7 +15,8 @@ import { basename, join } from 'node:path';
 import { GraphBuilder } from '../src/graph/graph-builder.ts';
 import { writeOnnxModel } from '../src/graph/write-onnx.ts';
 import { ort } from '../src/onnx/ort.ts';
-import { openSession, profilePrefix, type ModelSession } from '../src/onnx/session.ts';
+import { openSession, profilePrefix } from '../src/onnx/session.ts';
+import { pipelineSessions, shortLabel } from './sessions.ts';
 import { StableDiffusionPipeline, type PipelineOptions } from '../src/pipeline/pipeline.ts';
 import type { GenerateRequest } from '../src/pipeline/request.ts';
 
@@ -119,15 +120,6 @@ export function readSessionProfile(dir: string, label: string, skipRuns: number)
 }
 
 const count = (events: readonly ProfileEvent[], name: string) => events.filter((e) => e.name === name).length;
-
-/** ".../unet/model.onnx (rest)" -> "unet (rest)". */
-const shortLabel = (label: string) => label.replace(/^.*[\\/]([^\\/]+)[\\/]model\.onnx/, '$1');
-
-/** The pipeline's sessions, in the order a generation runs them. */
-function pipelineSessions(pipeline: StableDiffusionPipeline): ModelSession[] {
-  const parts = pipeline.components as unknown as Record<string, { session?: ModelSession; prefix?: ModelSession } | undefined>;
-  return ['textEncoder', 'unet', 'previewDecoder', 'vaeDecoder'].flatMap((name) => [parts[name]?.prefix, parts[name]?.session].filter((s): s is ModelSession => s !== undefined));
-}
 
 const WARM_UP_GENERATIONS = 2;
 
