@@ -78,6 +78,9 @@ export class OptimizedGraphCache {
     try {
       const storing = await createOrtSession(source, {
         ...options,
+        // onnxruntime warns that a graph optimised with NCHWc layouts suits only this machine:
+        // the entry's key holds the CPU model and onnxruntime's version for that, so not on stderr.
+        logSeverityLevel: 3,
         optimizedModelFilePath: join(staging, MODEL),
         extra: {
           ...(options.extra as object | undefined),
