@@ -1,6 +1,6 @@
 // Helpers for tests that build small ONNX models and compare two forms of one: seeded values, float
 // initializer data, and one run of a model.
-import { EXTERNAL_DATA_FOLDER, ort } from '../src/onnx/ort.ts';
+import { createOrtSession, EXTERNAL_DATA_FOLDER, ort } from '../src/onnx/ort.ts';
 
 /** Deterministic values uniform in [-scale/2, scale/2) (an LCG: the same on every platform). */
 export function seeded(n: number, seed: number, scale = 1): Float32Array {
@@ -20,7 +20,7 @@ export const floatData = (a: Float32Array) => ({ kind: 'bytes' as const, bytes: 
  */
 export async function runOnce(model: string | Uint8Array, x: Float32Array, dims: number[], externalDataDir?: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const options = externalDataDir ? { extra: { [EXTERNAL_DATA_FOLDER]: externalDataDir } } : {};
-  const session = await ort.InferenceSession.create(model as string, options);
+  const session = await createOrtSession(model, options);
   try {
     const out = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, dims) }))[session.outputNames[0]!]!;
     return { data: out.data as Float32Array, dims: out.dims };
@@ -31,7 +31,7 @@ export async function runOnce(model: string | Uint8Array, x: Float32Array, dims:
 
 /** Runs a model (path or bytes) once on named feeds and returns its first output's values. */
 export async function firstOutput(model: string | Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(model as string);
+  const session = await createOrtSession(model, {});
   try {
     return Object.values(await session.run(feeds))[0]!.data as Float32Array;
   } finally {

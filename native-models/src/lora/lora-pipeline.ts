@@ -69,9 +69,10 @@ export class LoraUnets {
       {
         unet: async (source) => {
           // A patched UNet's weights are handed over in memory; a model file's graphs read theirs from its folder.
-          const weights = typeof source === 'string' ? {} : { externalData: fusedExternalData(source) };
-          const label = typeof source === 'string' ? 'unet/model.onnx' : 'unet/model.onnx + LoRA';
-          const graph = typeof source === 'string' ? source : source.modelBytes;
+          const { graph, label, weights } =
+            typeof source === 'string'
+              ? { graph: source, label: 'unet/model.onnx', weights: {} }
+              : { graph: source.modelBytes, label: 'unet/model.onnx + LoRA', weights: { externalData: fusedExternalData(source) } };
           const opened = await openUnet(graph, this.unetForm, (g, part) =>
             openSession(g.source, { ...options, ...weights, label: label + part, ...(g.externalDataDir ? { externalDataDir: g.externalDataDir } : {}) }),
           );

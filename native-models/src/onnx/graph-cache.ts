@@ -108,7 +108,7 @@ export class OptimizedGraphCache {
     const add = (label: string, value: string | Uint8Array) => hash.update(`${label}\0`).update(value).update('\0');
     if (typeof source === 'string') add('file', fileIdentity(source));
     else add('bytes', source);
-    const folder = externalDataDir ?? (typeof source === 'string' ? dirname(source) : undefined);
+    const folder = weightsFolder(source, externalDataDir);
     if (folder) for (const name of readdirSync(folder).sort()) add('beside', `${name} ${fileIdentity(join(folder, name))}`);
     add('settings', JSON.stringify([ort.env.versions.common, options.graphOptimizationLevel ?? 'all', cpus()[0]?.model ?? '', arch()]));
     return hash.digest('hex').slice(0, 32);
@@ -165,9 +165,14 @@ function fileIdentity(path: string): string {
   return `${basename(path)} ${s.size} ${s.mtimeMs}`;
 }
 
+/** The folder holding the source's external weights: the one named, or a model file's own. */
+function weightsFolder(source: string | Uint8Array, externalDataDir: string | undefined): string | undefined {
+  return externalDataDir ?? (typeof source === 'string' ? dirname(source) : undefined);
+}
+
 /** The bytes an entry will take: the graph and the weights beside it. */
 function weightBytes(source: string | Uint8Array, externalDataDir: string | undefined): number {
-  const folder = externalDataDir ?? (typeof source === 'string' ? dirname(source) : undefined);
+  const folder = weightsFolder(source, externalDataDir);
   const graph = typeof source === 'string' ? 0 : source.length;
   return graph + (folder ? folderBytes(folder) : 0);
 }
