@@ -1,9 +1,11 @@
 // Figures for the quick preview in the app (printed, not asserted): with Settings.preview on and a
 // seeded TAESD installed, how long after the UNet the preview reaches the main side (job.preview) and
 // how long the full image takes (history.added), against the full image alone with preview off; and
-// the job.preview event's size; live mode's picture and the Generate after it. Real studio, real inference child process, the real SSE payloads.
+// the job.preview event's size; live mode's picture and the Generate after it; live pictures while
+// the prompt is typed with the seed fixed (with guidance > 1 the pictures after the first reuse the
+// first step's unconditional half). Real studio, real inference child process, the real SSE payloads.
 //
-//   npm run bench:preview -- [--model DIR] [--size 64] [--steps 1] [--jobs 3]
+//   npm run bench:preview -- [--model DIR] [--size 64] [--steps 1] [--guidance 1] [--jobs 3]
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: join(FIXTURES_DIR, 'tiny-sd15') },
     size: { type: 'string', default: '64' },
     steps: { type: 'string', default: '1' },
+    guidance: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '3' },
   },
 });
@@ -30,7 +33,7 @@ const root = mkdtempSync(join(tmpdir(), 'yoso-preview-bench-'));
 const modelsDir = join(root, 'models');
 mkdirSync(modelsDir);
 symlinkSync(values.model, join(modelsDir, 'bench'), 'dir');
-const request = tinyRequest({ prompt: 'a lighthouse on a cliff at dusk', seed: 1, steps: Number(values.steps), width: size, height: size, baseModelId: 'bench' });
+const request = tinyRequest({ prompt: 'a lighthouse on a cliff at dusk', seed: 1, steps: Number(values.steps), guidance: Number(values.guidance), width: size, height: size, baseModelId: 'bench' });
 
 const studio = await openStudio({ dataDir: join(root, 'data'), modelsDir, host: new NodeProcessHost() });
 try {
@@ -101,6 +104,15 @@ try {
     cold.push(await generateMs(200 + i));
   }
   console.log(`live mode  : live picture ${mean(live).toFixed(0)} ms after the request; Generate of those settings ${mean(afterLive).toFixed(0)} ms to the saved image, of new settings ${mean(cold).toFixed(0)} ms`);
+
+  const typed = ['a lighthouse', 'a lighthouse on a cliff', 'a lighthouse on a cliff at dusk', 'a lighthouse on a cliff at dusk, oil painting'];
+  const typing: number[] = [];
+  for (const prompt of typed) {
+    const started = performance.now();
+    await studio.handlers['generate.live']({ request: { ...request, prompt, seed: 300 } });
+    typing.push(performance.now() - started);
+  }
+  console.log(`typing     : live pictures of ${typed.length} prompts, seed fixed, guidance ${request.guidance}: first ${typing[0]!.toFixed(0)} ms, then ${typing.slice(1).map((ms) => ms.toFixed(0)).join(', ')} ms`);
 } finally {
   await studio.close();
   rmSync(root, { recursive: true, force: true });

@@ -271,7 +271,7 @@ async function printRoofline(forms: readonly BenchForm[], setting: BenchSetting,
   const reference = await referenceConvRate(threads);
   const out: Record<string, SessionRoofline[]> = {};
   for (const form of forms) {
-    const sessions = await profileGeneration(form.dir, form.options, benchRequest({ ...setting, decode: form.decode }, prompt ? { prompt } : {}));
+    const sessions = await profileGeneration(form.dir, form.options, () => benchRequest({ ...setting, decode: form.decode }, prompt ? { prompt } : {}));
     console.log(formatRoofline(`roofline, ${form.name}`, sessions, reference));
     out[form.name] = sessions;
   }

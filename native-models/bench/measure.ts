@@ -29,8 +29,16 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+let generations = 0;
+
+/**
+ * The request of one bench generation. Each gets a seed of its own (`seed`, default 318, then one
+ * more for every generation in the process): with a seed again and the same texts, the pipeline
+ * would reuse a guided step's unconditional half (what editing the prompt gets in the app), and the
+ * bench measures new pictures. The prompt stays, so texts come from the embedding cache as in the app.
+ */
 export function benchRequest(setting: BenchSetting, options: { prompt?: string; seed?: number }) {
-  return { ...setting, prompt: options.prompt ?? 'a photo of a cat', seed: options.seed ?? 318 };
+  return { ...setting, prompt: options.prompt ?? 'a photo of a cat', seed: (options.seed ?? 318) + generations++ };
 }
 
 export async function warmUp(pipeline: StableDiffusionPipeline, setting: BenchSetting, options: { warmup: number; prompt?: string; seed?: number }): Promise<void> {
@@ -42,10 +50,9 @@ export async function measure(
   setting: BenchSetting,
   options: { runs: number; warmup: number; prompt?: string; seed?: number },
 ): Promise<BenchFigures> {
-  const request = benchRequest(setting, options);
   await warmUp(pipeline, setting, options);
   const samples: StageTimings[] = [];
-  for (let i = 0; i < options.runs; i++) samples.push((await pipeline.generate(request)).timings);
+  for (let i = 0; i < options.runs; i++) samples.push((await pipeline.generate(benchRequest(setting, options))).timings);
   const pick = (f: (t: StageTimings) => number) => median(samples.map(f));
   const sum = (f: (t: StageTimings) => number) => samples.reduce((a, t) => a + f(t), 0);
   const totalMs = pick((t) => t.totalMs);

@@ -55,8 +55,9 @@ test('operator FLOPs: attention from query and key shapes; operators without cou
 });
 
 test('profiling a generation: the sessions in run order, the profiled generation\'s runs only (the texts it found cached not run)', async () => {
-  const request = { prompt: 'a photo of a cat', seed: 1, steps: 2, guidance: 1.5, width: 64, height: 64, batchSize: 1, png: false };
-  const sessions = await profileGeneration(TINY_SD15(), { provider: 'cpu', cfgBatching: 'split' }, request);
+  let seed = 1;
+  const nextRequest = () => ({ prompt: 'a photo of a cat', seed: seed++, steps: 2, guidance: 1.5, width: 64, height: 64, batchSize: 1, png: false });
+  const sessions = await profileGeneration(TINY_SD15(), { provider: 'cpu', cfgBatching: 'split' }, nextRequest);
   assert.deepEqual(
     sessions.map((s) => [s.label, s.runs]),
     [

@@ -126,16 +126,18 @@ const WARM_UP_GENERATIONS = 2;
 /**
  * Opens the model with profiling on, warms it up and returns each session's kernels in the next
  * generation. A session that generation did not run (a cached text, an unused preview) has runs 0.
+ * `nextRequest` gives each generation its request: a new seed each, as in the timed runs (a seed
+ * again with the same texts would skip a guided step's unconditional half).
  */
-export async function profileGeneration(modelDir: string, options: PipelineOptions, request: GenerateRequest): Promise<SessionRoofline[]> {
+export async function profileGeneration(modelDir: string, options: PipelineOptions, nextRequest: () => GenerateRequest): Promise<SessionRoofline[]> {
   const dir = mkdtempSync(join(tmpdir(), 'yoso-profile-'));
   try {
     const pipeline = await StableDiffusionPipeline.fromFolder(modelDir, { ...options, profileDir: dir });
     let before: Array<{ label: string; runs: number }>;
     try {
-      for (let i = 0; i < WARM_UP_GENERATIONS; i++) await pipeline.generate(request);
+      for (let i = 0; i < WARM_UP_GENERATIONS; i++) await pipeline.generate(nextRequest());
       before = pipelineSessions(pipeline).map((s) => ({ label: s.label, runs: s.runs }));
-      await pipeline.generate(request);
+      await pipeline.generate(nextRequest());
     } finally {
       await pipeline.release();
     }

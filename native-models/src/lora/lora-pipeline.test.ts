@@ -106,3 +106,27 @@ test('re-applying the same base or LoRA before each generation keeps the prompt 
     await mine.release();
   }
 });
+
+test("re-applying the same LoRA keeps the guided steps' unconditional halves; another scale does not reuse them", async () => {
+  const request = { prompt: 'a photo of a cat', negativePrompt: 'blurry', seed: 7, steps: 1, guidance: 1.5, width: 64, height: 64, png: false as const };
+  const restRuns = async (body: () => Promise<unknown>) => {
+    let runs = 0;
+    const run = ModelSession.prototype.run;
+    ModelSession.prototype.run = function (this: ModelSession, feeds) {
+      if (this.label.endsWith('(rest)')) runs++;
+      return run.call(this, feeds);
+    };
+    try {
+      await body();
+    } finally {
+      ModelSession.prototype.run = run;
+    }
+    return runs;
+  };
+  await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 1 });
+  assert.equal(await restRuns(() => pipe.generate(request)), 2);
+  await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 1 }); // the app switches before every job
+  assert.equal(await restRuns(() => pipe.generate({ ...request, prompt: 'a photo of a dog' })), 1, 'the prompt changed, nothing else');
+  await loras.apply(pipe, folder(), { path: TINY_LORA(), scale: 0.5 });
+  assert.equal(await restRuns(() => pipe.generate({ ...request, prompt: 'a photo of a bird' })), 2, 'other weights');
+});

@@ -57,6 +57,8 @@ export class LoraUnets {
   /** The form of the pipeline's own UNet, which patched UNets are opened in too. */
   private unetForm: UnetForm = EXPORTED_UNET;
   private readonly baseTextEncoders = new WeakMap<StableDiffusionPipeline, TextEncoder>();
+  /** One wrapper per kept UNet, so re-applying a LoRA keeps the pipeline's unconditional halves. */
+  private readonly borrowedUnets = new WeakMap<OnnxUNet, UNet>();
   /** One wrapper per patched text-encoder session, so re-applying a LoRA keeps the embedding cache. */
   private readonly patchedTextEncoders = new WeakMap<ModelSession, TextEncoder>();
   /** Components taken over from pipelines, closed by release(). */
@@ -108,11 +110,20 @@ export class LoraUnets {
       this.baseTextEncoders.set(pipeline, new BorrowedTextEncoder(textEncoder));
     }
     const result = await this.sessions.sessions(base, lora);
-    pipeline.replaceUnet(new BorrowedUNet(result.unet));
+    pipeline.replaceUnet(this.borrowedUnet(result.unet));
     pipeline.replaceTextEncoder(result.textEncoder ? this.borrowedTextEncoder(result.textEncoder) : this.baseTextEncoders.get(pipeline)!);
     const change: LoraSwitch = { reused: result.reused, timings: result.timings };
     if (result.report) change.report = result.report;
     return change;
+  }
+
+  private borrowedUnet(unet: OnnxUNet): UNet {
+    let borrowed = this.borrowedUnets.get(unet);
+    if (!borrowed) {
+      borrowed = new BorrowedUNet(unet);
+      this.borrowedUnets.set(unet, borrowed);
+    }
+    return borrowed;
   }
 
   private borrowedTextEncoder(session: ModelSession): TextEncoder {

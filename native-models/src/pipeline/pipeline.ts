@@ -25,6 +25,7 @@ import { OnnxTextEncoder, OnnxVaeDecoder, type TextEncoder, type TimedFloats, ty
 import { checkSampleShape, guide, stackRows, VAE_SCALE } from './guidance.ts';
 import { openUnet } from './open-unet.ts';
 import { NoiseSource, imageSeeds } from './noise.ts';
+import { UncondPredictions } from './uncond-predictions.ts';
 
 export { VAE_SCALE };
 import { resolveRequest, type GenerateRequest, type PreviewImages, type ResolvedRequest } from './request.ts';
@@ -34,7 +35,9 @@ import { resolveRequest, type GenerateRequest, type PreviewImages, type Resolved
  * calls of half the batch (same maths). On CPU the split is never slower (SD 1.5 at 512², 2 cores:
  * on a loaded machine batch 2 took 20.1 s, two batch-1 calls 12.4 s; on a quiet one, with fused
  * attention, a tie at 6.44 vs 6.49 s), and split calls share the UNet's text-free prefix (one run
- * for both, 0.95x the pair's time); 'auto' picks split on CPU, batched elsewhere.
+ * for both, 0.95x the pair's time); 'auto' picks split on CPU, batched elsewhere. A split step whose
+ * latents, timestep and negative text were seen before runs only the prompt's half
+ * (./uncond-predictions.ts): the first step of every picture while the prompt is edited, seed fixed.
  */
 export type CfgBatching = 'auto' | 'batched' | 'split';
 
@@ -185,6 +188,8 @@ const TEXT_CACHE_SIZE = 8;
 export class StableDiffusionPipeline {
   private parts: PipelineParts;
   private readonly textCache = new Map<string, { data: Float32Array; dims: number[] }>();
+  /** Unconditional halves of guided steps, reused while only the prompt changes (split guidance). */
+  private readonly uncondPredictions = new UncondPredictions();
 
   constructor(parts: PipelineParts) {
     this.parts = parts;
@@ -281,6 +286,7 @@ export class StableDiffusionPipeline {
   replaceUnet(unet: UNet): UNet {
     const previous = this.parts.unet;
     this.parts = { ...this.parts, unet };
+    if (unet !== previous) this.uncondPredictions.clear();
     return previous;
   }
 
@@ -319,6 +325,7 @@ export class StableDiffusionPipeline {
 
   async release(): Promise<void> {
     this.textCache.clear();
+    this.uncondPredictions.clear();
     const { textEncoder, unet, vaeDecoder, previewDecoder } = this.parts;
     await Promise.all([textEncoder.release(), unet.release(), vaeDecoder.release(), previewDecoder?.release()]);
   }
@@ -390,9 +397,15 @@ export class StableDiffusionPipeline {
       const sample = cfg ? stackRows([latents, latents], latentSize) : latents;
       const sampleDims = [cfg ? 2 * batch : batch, ...perImage];
       let out: { data: Float32Array; ortMs: number };
-      if (split) {
+      const keptUncond = split ? this.uncondPredictions.find(step.timestep, latents, uncondHidden) : undefined;
+      if (keptUncond) {
+        // Only the prompt changed since this step's inputs were last seen: its half alone.
+        const c = await unet.predict(latents, latentShape, step.timestep, condHidden, halfDims);
+        out = { data: stackRows([keptUncond, c.data], latentSize), ortMs: c.ortMs };
+      } else if (split) {
         // Same rows as the batched call ([uncond, cond]), run one half at a time.
         const [u, c] = (await unet.predictEach(latents, latentShape, step.timestep, [uncondHidden, condHidden], halfDims, signal)) as [TimedFloats, TimedFloats];
+        this.uncondPredictions.remember(step.timestep, latents, uncondHidden, u.data);
         out = { data: stackRows([u.data, c.data], latentSize), ortMs: u.ortMs + c.ortMs };
       } else {
         out = await unet.predict(sample, sampleDims, step.timestep, hidden, hiddenDims);
