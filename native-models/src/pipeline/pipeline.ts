@@ -397,7 +397,7 @@ export class StableDiffusionPipeline {
       const sample = cfg ? stackRows([latents, latents], latentSize) : latents;
       const sampleDims = [cfg ? 2 * batch : batch, ...perImage];
       let out: { data: Float32Array; ortMs: number };
-      const keptUncond = split ? this.uncondPredictions.find(step.timestep, latents, uncondHidden) : undefined;
+      const keptUncond = split ? this.uncondPredictions.find(step.timestep, latentShape, latents, uncondHidden) : undefined;
       if (keptUncond) {
         // Only the prompt changed since this step's inputs were last seen: its half alone.
         const c = await unet.predict(latents, latentShape, step.timestep, condHidden, halfDims);
@@ -405,7 +405,7 @@ export class StableDiffusionPipeline {
       } else if (split) {
         // Same rows as the batched call ([uncond, cond]), run one half at a time.
         const [u, c] = (await unet.predictEach(latents, latentShape, step.timestep, [uncondHidden, condHidden], halfDims, signal)) as [TimedFloats, TimedFloats];
-        this.uncondPredictions.remember(step.timestep, latents, uncondHidden, u.data);
+        this.uncondPredictions.remember(step.timestep, latentShape, latents, uncondHidden, u.data);
         out = { data: stackRows([u.data, c.data], latentSize), ortMs: u.ortMs + c.ortMs };
       } else {
         out = await unet.predict(sample, sampleDims, step.timestep, hidden, hiddenDims);
