@@ -5,9 +5,10 @@
  * or a graph built in memory is just another session wrapped in the same class.
  */
 import type { OnnxValueInfo } from '../onnx/inspect.ts';
-import type { ModelSession } from '../onnx/session.ts';
+import type { Feeds, ModelSession } from '../onnx/session.ts';
 import { floatTensor, integerTensor, readFloats } from '../onnx/tensors.ts';
 import type { ProviderReport } from '../onnx/providers.ts';
+import { ExactMemo } from './exact-memo.ts';
 
 export interface TimedFloats {
   data: Float32Array;
@@ -115,6 +116,13 @@ export class OnnxUNet implements UNet {
   private readonly timestep: OnnxValueInfo;
   private readonly hidden: OnnxValueInfo;
   private readonly output: string;
+  /**
+   * The prefix's outputs of a first step (~21 MB at 512²), reused while only the text changes. Only
+   * first steps come again (a seed's noise; later latents depend on the text), and a generation's
+   * first step has its highest timestep: a call is kept when its timestep is at least the kept one's.
+   */
+  private readonly keptPrefix = new ExactMemo<Feeds>(1);
+  private keptPrefixTimestep = -Infinity;
 
   constructor(
     readonly session: ModelSession,
@@ -171,9 +179,19 @@ export class OnnxUNet implements UNet {
     };
     let prefixMs = 0;
     if (this.prefix) {
-      const shared = await this.prefix.run(feeds);
-      feeds = shared.outputs;
-      prefixMs = shared.ortMs;
+      const key = { timestep, dims: sampleDims, inputs: [sample] };
+      const kept = this.keptPrefix.find(key);
+      if (kept) {
+        feeds = kept;
+      } else {
+        const shared = await this.prefix.run(feeds);
+        feeds = shared.outputs;
+        prefixMs = shared.ortMs;
+        if (timestep >= this.keptPrefixTimestep) {
+          this.keptPrefix.remember(key, shared.outputs);
+          this.keptPrefixTimestep = timestep;
+        }
+      }
     }
     const results: TimedFloats[] = [];
     for (const hidden of hiddens) {

@@ -25,7 +25,7 @@ import { OnnxTextEncoder, OnnxVaeDecoder, type TextEncoder, type TimedFloats, ty
 import { checkSampleShape, guide, stackRows, VAE_SCALE } from './guidance.ts';
 import { openUnet } from './open-unet.ts';
 import { NoiseSource, imageSeeds } from './noise.ts';
-import { UncondPredictions } from './uncond-predictions.ts';
+import { ExactMemo } from './exact-memo.ts';
 
 export { VAE_SCALE };
 import { resolveRequest, type GenerateRequest, type PreviewImages, type ResolvedRequest } from './request.ts';
@@ -37,7 +37,7 @@ import { resolveRequest, type GenerateRequest, type PreviewImages, type Resolved
  * attention, a tie at 6.44 vs 6.49 s), and split calls share the UNet's text-free prefix (one run
  * for both, 0.95x the pair's time); 'auto' picks split on CPU, batched elsewhere. A split step whose
  * latents, timestep and negative text were seen before runs only the prompt's half
- * (./uncond-predictions.ts): the first step of every picture while the prompt is edited, seed fixed.
+ * (./exact-memo.ts): the first step of every picture while the prompt is edited, seed fixed.
  */
 export type CfgBatching = 'auto' | 'batched' | 'split';
 
@@ -188,8 +188,12 @@ const TEXT_CACHE_SIZE = 8;
 export class StableDiffusionPipeline {
   private parts: PipelineParts;
   private readonly textCache = new Map<string, { data: Float32Array; dims: number[] }>();
-  /** Unconditional halves of guided steps, reused while only the prompt changes (split guidance). */
-  private readonly uncondPredictions = new UncondPredictions();
+  /**
+   * Unconditional halves of guided steps, reused while only the prompt changes (split guidance;
+   * a batch-2 call's halves could differ from a batch-1 call's in the last bit). A few entries: one
+   * per seed and size the user moves between, ~0.4 MB each at 512².
+   */
+  private readonly uncondPredictions = new ExactMemo<Float32Array>(4);
 
   constructor(parts: PipelineParts) {
     this.parts = parts;
@@ -397,7 +401,8 @@ export class StableDiffusionPipeline {
       const sample = cfg ? stackRows([latents, latents], latentSize) : latents;
       const sampleDims = [cfg ? 2 * batch : batch, ...perImage];
       let out: { data: Float32Array; ortMs: number };
-      const keptUncond = split ? this.uncondPredictions.find(step.timestep, latentShape, latents, uncondHidden) : undefined;
+      const uncondKey = { timestep: step.timestep, dims: latentShape, inputs: [latents, uncondHidden] };
+      const keptUncond = split ? this.uncondPredictions.find(uncondKey) : undefined;
       if (keptUncond) {
         // Only the prompt changed since this step's inputs were last seen: its half alone.
         const c = await unet.predict(latents, latentShape, step.timestep, condHidden, halfDims);
@@ -405,7 +410,7 @@ export class StableDiffusionPipeline {
       } else if (split) {
         // Same rows as the batched call ([uncond, cond]), run one half at a time.
         const [u, c] = (await unet.predictEach(latents, latentShape, step.timestep, [uncondHidden, condHidden], halfDims, signal)) as [TimedFloats, TimedFloats];
-        this.uncondPredictions.remember(step.timestep, latentShape, latents, uncondHidden, u.data);
+        this.uncondPredictions.remember(uncondKey, u.data.slice());
         out = { data: stackRows([u.data, c.data], latentSize), ortMs: u.ortMs + c.ortMs };
       } else {
         out = await unet.predict(sample, sampleDims, step.timestep, hidden, hiddenDims);
