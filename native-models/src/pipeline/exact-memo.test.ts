@@ -81,8 +81,10 @@ test('a prompt edited with the seed fixed runs the prefix and the unconditional 
 
   assert.equal(await restRuns(pipeline, () => pipeline.generate({ ...DOG, seed: 319 })), 4, 'another seed: other latents');
   assert.equal(await restRuns(pipeline, () => pipeline.generate({ ...DOG, negativePrompt: 'dark' })), 4, 'another negative text');
-  assert.equal(await restRuns(pipeline, () => pipeline.generate({ ...CAT, steps: 1 })), 2, 'seed 318 again: four newer entries pushed it out');
-  assert.equal(await restRuns(pipeline, () => pipeline.generate({ ...DOG, steps: 1 })), 1, 'and kept it again');
+  assert.equal(await restRuns(pipeline, () => pipeline.generate({ ...CAT, prompt: 'a photo of a bird' })), 3, 'only first steps are kept: the two since did not push it out');
+  for (const seed of [320, 321, 322, 323]) await pipeline.generate({ ...CAT, seed, steps: 1 });
+  assert.equal(await restRuns(pipeline, () => pipeline.generate(CAT)), 4, 'four newer first steps pushed it out');
+  assert.equal(await restRuns(pipeline, () => pipeline.generate(DOG)), 3, 'and kept it again');
 });
 
 test('guidance 1: a prompt edited with the seed fixed runs only the text-reading rest', async () => {

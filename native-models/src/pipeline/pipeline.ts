@@ -189,9 +189,9 @@ export class StableDiffusionPipeline {
   private parts: PipelineParts;
   private readonly textCache = new Map<string, { data: Float32Array; dims: number[] }>();
   /**
-   * Unconditional halves of guided steps, reused while only the prompt changes (split guidance;
-   * a batch-2 call's halves could differ from a batch-1 call's in the last bit). A few entries: one
-   * per seed and size the user moves between, ~0.4 MB each at 512².
+   * Unconditional halves of guided first steps, reused while only the prompt changes (split
+   * guidance; a batch-2 call's halves could differ from a batch-1 call's in the last bit). A few
+   * entries: one per seed and size the user moves between, ~0.4 MB each at 512².
    */
   private readonly uncondPredictions = new ExactMemo<Float32Array>(4);
 
@@ -401,8 +401,9 @@ export class StableDiffusionPipeline {
       const sample = cfg ? stackRows([latents, latents], latentSize) : latents;
       const sampleDims = [cfg ? 2 * batch : batch, ...perImage];
       let out: { data: Float32Array; ortMs: number };
-      const uncondKey = { timestep: step.timestep, dims: latentShape, inputs: [latents, uncondHidden] };
-      const keptUncond = split ? this.uncondPredictions.find(uncondKey) : undefined;
+      // Only a first step's inputs come again (the seed's noise); later latents depend on the prompt.
+      const uncondKey = split && step.index === 0 ? { timestep: step.timestep, dims: latentShape, inputs: [latents, uncondHidden] } : undefined;
+      const keptUncond = uncondKey && this.uncondPredictions.find(uncondKey);
       if (keptUncond) {
         // Only the prompt changed since this step's inputs were last seen: its half alone.
         const c = await unet.predict(latents, latentShape, step.timestep, condHidden, halfDims);
@@ -410,7 +411,7 @@ export class StableDiffusionPipeline {
       } else if (split) {
         // Same rows as the batched call ([uncond, cond]), run one half at a time.
         const [u, c] = (await unet.predictEach(latents, latentShape, step.timestep, [uncondHidden, condHidden], halfDims, signal)) as [TimedFloats, TimedFloats];
-        this.uncondPredictions.remember(uncondKey, u.data.slice());
+        if (uncondKey) this.uncondPredictions.remember(uncondKey, u.data.slice());
         out = { data: stackRows([u.data, c.data], latentSize), ortMs: u.ortMs + c.ortMs };
       } else {
         out = await unet.predict(sample, sampleDims, step.timestep, hidden, hiddenDims);
