@@ -2,8 +2,9 @@
 // seeded TAESD installed, how long after the UNet the preview reaches the main side (job.preview) and
 // how long the full image takes (history.added), against the full image alone with preview off; and
 // the job.preview event's size; live mode's picture and the Generate after it; live pictures while
-// the prompt is typed with the seed fixed (with guidance > 1 the pictures after the first reuse the
-// first step's unconditional half). Real studio, real inference child process, the real SSE payloads.
+// the prompt is typed with the seed fixed (the pictures after the first reuse what their first step
+// computed without the prompt: the UNet's text-free prefix, and with guidance > 1 the unconditional
+// half). Real studio, real inference child process, the real SSE payloads.
 //
 //   npm run bench:preview -- [--model DIR] [--size 64] [--steps 1] [--guidance 1] [--jobs 3]
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
